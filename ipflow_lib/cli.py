@@ -1,0 +1,69 @@
+"""Command line: ``ipflow list``, ``ipflow run EXPERIMENT [--preset paper|quick]``, ``ipflow cache clear``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import experiments
+
+
+def _run(names: list[str], preset: str | None) -> int:
+    preset = experiments.preset_name(preset)
+    os.environ[experiments._common.PRESET_ENV] = preset
+    os.environ.setdefault(experiments._common.PROGRESS_ENV, "1" if sys.stderr.isatty() else "0")
+    if names == ["all"]:
+        names = experiments.available()
+    for name in names:
+        module = experiments.get(name)
+        print(f"[ipflow] {name}: preset {preset}", file=sys.stderr, flush=True)
+        runs = getattr(module, "run_all", None) or module.run
+        result = runs(module.PRESETS[preset])
+        for info in _infos(result):
+            print(f"[ipflow] {info.describe()}", file=sys.stderr, flush=True)
+    return 0
+
+
+def _infos(result):
+    if isinstance(result, dict):
+        for value in result.values():
+            yield from _infos(value)
+    elif isinstance(result, list | tuple):
+        for value in result:
+            yield from _infos(value)
+    elif getattr(result, "info", None) is not None:
+        yield result.info
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ipflow", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the experiments")
+    run = sub.add_parser("run", help="run (or load from the cache) one experiment, or 'all'")
+    run.add_argument("experiment", nargs="+", help="experiment name(s) from `ipflow list`, or 'all'")
+    run.add_argument("--preset", choices=experiments.PRESET_NAMES, default=None,
+                     help="default: $IPFLOW_PRESET, else 'paper'")
+    cache = sub.add_parser("cache", help="the result cache")
+    cache.add_argument("action", choices=["clear", "path"])
+    args = parser.parse_args(argv)
+
+    if args.command == "list":
+        for name in experiments.available():
+            print(name)
+        return 0
+    if args.command == "run":
+        try:
+            return _run(args.experiment, args.preset)
+        except KeyError as err:
+            print(f"ipflow: {err.args[0]}", file=sys.stderr)
+            return 2
+    if args.action == "path":
+        print(experiments.cache_dir())
+    else:
+        print(f"cleared {experiments.clear_cache()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,125 @@
+"""Data sets of the book.
+
+``tishby_12bit``  the 12-bit task of Shwartz-Ziv & Tishby (2017), regenerated bit for bit
+``paper_split``   the paper's train/test split (fresh permutation per seed, last 20 % tested)
+``noisy_labels``  its noisy p(y|x) variant, needed for a non-degenerate IB curve
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Icosahedron on which the 12 input bits sit (bit column -> neighbouring bit columns), as in the
+# authors' data set (file var_u.mat of their code).
+ICOSAHEDRON_NEIGHBOURS: tuple[tuple[int, ...], ...] = (
+    (1, 3, 5, 10, 11), (0, 2, 3, 4, 11), (1, 3, 4, 8, 9), (0, 1, 2, 8, 10),
+    (1, 2, 6, 9, 11), (0, 6, 7, 10, 11), (4, 5, 7, 9, 11), (5, 6, 8, 9, 10),
+    (2, 3, 7, 9, 10), (2, 4, 6, 7, 8), (0, 3, 5, 7, 8), (0, 1, 4, 5, 6),
+)
+ICOSAHEDRON_ANTIPODE: tuple[int, ...] = (9, 7, 5, 6, 10, 2, 3, 1, 11, 0, 4, 8)
+
+#: SHA-256 of the 4096 labels written as one ASCII string of '0'/'1' in row order (authors' labels).
+TISHBY_12BIT_LABELS_SHA256 = "8adbd792d6400d00410815b5a1f01b05b59f15fd41ace0db85c7772aa5cf4566"
+
+
+def icosahedron_distances() -> np.ndarray:
+    """Graph distance (1, 2 or 3) between the 12 vertices, shape (12, 12), zeros on the diagonal."""
+    dist = np.full((12, 12), 3, dtype=np.int64)
+    np.fill_diagonal(dist, 0)
+    for i, neighbours in enumerate(ICOSAHEDRON_NEIGHBOURS):
+        dist[i, list(neighbours)] = 1
+    for i in range(12):
+        for j in range(12):
+            if dist[i, j] == 3 and j != ICOSAHEDRON_ANTIPODE[i]:
+                dist[i, j] = 2
+    return dist
+
+
+def tishby_12bit() -> tuple[np.ndarray, np.ndarray]:
+    """The 12-bit task of Shwartz-Ziv & Tishby (2017), exactly as in the authors' data.
+
+    X holds all 2^12 binary patterns; y = Θ(f(x) − θ) with a rotation-invariant f of the pattern on
+    the icosahedron. For a pattern with k ones, and E1, E2, E3 pairs of ones at graph distance 1, 2, 3:
+    y = 1 exactly when 41.2·k + 0.8·E1 − 8.8·E2 − 13.6·E3 > 171.8. This reproduces the authors' labels
+    bit for bit (2118 ones, H(Y) = 0.99916 bits; checksum ``TISHBY_12BIT_LABELS_SHA256``).
+
+    Returns
+    -------
+    X : ndarray, float32, shape (4096, 12)
+        Row i is the binary expansion of i, most significant bit in column 0.
+    y : ndarray, int64, shape (4096,)
+        Labels in {0, 1}.
+
+    Source: SZT17, Sec. 3.1 (arXiv:1703.00810); REFERENCE.md.
+    """
+    idx = np.arange(4096)
+    X = ((idx[:, None] >> np.arange(11, -1, -1)[None, :]) & 1).astype(np.int64)
+    dist = icosahedron_distances()
+    pair_counts = np.stack(
+        [np.einsum("ni,ij,nj->n", X, (dist == d).astype(np.int64), X) // 2 for d in (1, 2, 3)], axis=1
+    )
+    k = X.sum(axis=1)
+    score = 41.2 * k + 0.8 * pair_counts[:, 0] - 8.8 * pair_counts[:, 1] - 13.6 * pair_counts[:, 2]
+    y = (score > 171.8).astype(np.int64)
+    return X.astype(np.float32), y
+
+
+def paper_split(n_samples: int, train_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Train/test indices as in the authors' 2017 runs.
+
+    A fresh random permutation per seed; the network trains on its first ``train_fraction`` and is
+    tested on its last 20 %. For ``train_fraction`` > 0.8 the two overlap, as in the authors' code.
+
+    Parameters
+    ----------
+    n_samples : int
+        Size of the data set (4096 for the 12-bit task).
+    train_fraction : float
+        In (0, 1]: 0.05, 0.45, 0.85 in the SZT17 figures, 0.8 in the authors' code.
+    seed : int
+        Seed of the permutation (``numpy.random.default_rng``).
+
+    Returns
+    -------
+    train_idx : ndarray, int64, shape (round(train_fraction * n_samples),)
+    test_idx : ndarray, int64, shape (n_samples - round(0.8 * n_samples),)
+
+    Raises
+    ------
+    ValueError
+        If ``train_fraction`` is not in (0, 1] or gives an empty training set.
+    """
+    if not 0.0 < train_fraction <= 1.0:
+        raise ValueError(f"train_fraction must be in (0, 1], got {train_fraction}")
+    n_train = int(round(train_fraction * n_samples))
+    if n_train < 1:
+        raise ValueError(f"train_fraction={train_fraction} leaves no training sample of {n_samples}")
+    perm = np.random.default_rng(seed).permutation(n_samples)
+    n_test_start = int(round(0.8 * n_samples))
+    return perm[:n_train].astype(np.int64), perm[n_test_start:].astype(np.int64)
+
+
+def noisy_labels(y: np.ndarray, epsilon: float, n_classes: int = 2) -> np.ndarray:
+    """p(y|x) with label noise: the true class gets 1 − ε, the others share ε.
+
+    For two classes this is p(y=1|x) = y(1−ε) + (1−y)ε, the noisy 12-bit task used for its IB curve.
+
+    Parameters
+    ----------
+    y : ndarray of int, shape (n_samples,)
+    epsilon : float in [0, 1 − 1/n_classes]
+
+    Returns
+    -------
+    p_y_given_x : ndarray, float64, shape (n_samples, n_classes), rows sum to 1.
+    """
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must have shape (n_samples,), got {y.shape}")
+    if not 0.0 <= epsilon <= 1.0 - 1.0 / n_classes:
+        raise ValueError(f"epsilon must be in [0, {1 - 1 / n_classes:g}], got {epsilon}")
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(f"labels must lie in 0..{n_classes - 1}")
+    p = np.full((y.size, n_classes), epsilon / (n_classes - 1))
+    p[np.arange(y.size), y] = 1.0 - epsilon
+    return p

@@ -1,0 +1,55 @@
+"""The book's figures: one style for every chapter. Plotting never computes; it draws results.
+
+Every function takes arrays (or a result dataclass), draws on a given or new matplotlib ``Axes`` and
+returns the ``Figure``. Axes carry labels with units (bits, epochs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+STYLE = {
+    "figure.dpi": 110,
+    "savefig.dpi": 150,
+    "figure.figsize": (6.4, 4.2),
+    "axes.grid": True,
+    "grid.alpha": 0.25,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "image.cmap": "viridis",
+}
+
+LABELS = {
+    "i_xt": "I(X;T) [bits]",
+    "i_ty": "I(T;Y) [bits]",
+    "epoch": "training epoch",
+}
+
+
+def use_style() -> None:
+    """Apply the book's matplotlib style (called by every plotting function)."""
+    import matplotlib as mpl
+
+    mpl.rcParams.update(STYLE)
+
+
+def new_axes(ax=None, ncols: int = 1, nrows: int = 1, figsize=None, **kwargs):
+    """``(fig, ax)``: the given ``ax`` and its figure, or a new figure in the book's style."""
+    import matplotlib.pyplot as plt
+
+    use_style()
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(nrows, ncols, figsize=figsize, layout="constrained", squeeze=True, **kwargs)
+    return fig, ax
+
+
+def layer_colors(n_layers: int):
+    """One colour per layer, from the first hidden layer (dark) to the output layer (light)."""
+    import matplotlib as mpl
+
+    return mpl.colormaps["plasma"](np.linspace(0.0, 0.85, max(n_layers, 1)))
