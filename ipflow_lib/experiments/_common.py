@@ -107,7 +107,10 @@ class RunInfo:
         took = f"{minutes} min {seconds} s" if minutes else f"{self.elapsed_s:.1f} s"
         preset = f"the `{self.preset}` preset" if self.preset else "a custom configuration"
         where = "loaded from the cache" if self.from_cache else "computed in this build"
-        return f"Experiment `{self.experiment}` with {preset}: {took} of computation ({where}, library {self.library_hash})."
+        return (
+            f"Experiment `{self.experiment}` with {preset}: {took} of computation "
+            f"({where}, library {self.library_hash})."
+        )
 
 
 class Checkpoint:

@@ -1,4 +1,4 @@
-"""Data sets of the book.
+"""The 12-bit task of Shwartz-Ziv & Tishby (2017).
 
 ``tishby_12bit``  the 12-bit task of Shwartz-Ziv & Tishby (2017), regenerated bit for bit
 ``paper_split``   the paper's train/test split (fresh permutation per seed, last 20 % tested)
@@ -8,6 +8,16 @@
 from __future__ import annotations
 
 import numpy as np
+
+__all__ = [
+    "ICOSAHEDRON_ANTIPODE",
+    "ICOSAHEDRON_NEIGHBOURS",
+    "TISHBY_12BIT_LABELS_SHA256",
+    "icosahedron_distances",
+    "noisy_labels",
+    "paper_split",
+    "tishby_12bit",
+]
 
 # Icosahedron on which the 12 input bits sit (bit column -> neighbouring bit columns), as in the
 # authors' data set (file var_u.mat of their code).

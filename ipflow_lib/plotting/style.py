@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["LABELS", "STYLE", "layer_colors", "new_axes", "use_style"]
+
 STYLE = {
     "figure.dpi": 110,
     "savefig.dpi": 150,
