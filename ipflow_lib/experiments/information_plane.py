@@ -114,6 +114,22 @@ class Result:
         with np.errstate(divide="ignore", invalid="ignore"):
             return self.grad_mean / self.grad_std
 
+    def drift_diffusion_transition(self) -> np.ndarray:
+        """Per layer, the first logged epoch at which the gradient SNR falls below 1 (SZT17 Fig. 4).
+
+        The SNR here is the ratio of the network-averaged norms ||mean|| and ||std||. Returns an array
+        (n_layers,) of epochs, NaN for a layer whose SNR never falls below 1 (e.g. full-batch training,
+        where the standard deviation over mini-batches is 0).
+        """
+        with np.errstate(divide="ignore", invalid="ignore"):
+            snr = np.nanmean(self.grad_mean, axis=0) / np.nanmean(self.grad_std, axis=0)
+        out = np.full(snr.shape[1], np.nan)
+        for k in range(snr.shape[1]):
+            below = np.flatnonzero(snr[:, k] < 1.0)
+            if below.size:
+                out[k] = self.logged_epochs[below[0]]
+        return out
+
 
 def train_test_masks(n_samples: int, train_fraction: float, seeds) -> tuple[np.ndarray, np.ndarray]:
     """Boolean masks (n_nets, n_samples) of :func:`ipflow_lib.datasets.paper_split`, one row per seed."""
