@@ -336,3 +336,15 @@ def test_warm_start_from_a_solution():
     b = bn.ib(p, 5.0, init=a, tol=1e-12)
     assert b.n_iter <= 2
     assert b.i_xt == pytest.approx(a.i_xt, abs=1e-10)
+
+
+@pytest.mark.parametrize("kind", bn.KINDS)
+def test_accelerated_and_plain_iterations_agree(kind):
+    """SQUAREM extrapolation changes how fast the fixed point is reached, not which one."""
+    p = _random_problem(3)
+    betas = bn.critical_beta(p, kind) * np.geomspace(0.6, 20, 40)
+    fast = bn.ib_curve(p, betas, kind=kind, direction="both")
+    plain = bn.ib_curve(p, betas, kind=kind, direction="both", accelerate=False, max_iter=100_000)
+    np.testing.assert_allclose(fast.i_xt, plain.i_xt, atol=2e-5)
+    np.testing.assert_allclose(fast.i_ty, plain.i_ty, atol=2e-5)
+    assert fast.n_iter.sum() < plain.n_iter.sum()
