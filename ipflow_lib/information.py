@@ -28,6 +28,7 @@ __all__ = [
     "check_channel",
     "check_distribution",
     "conditional_entropy",
+    "empirical_joint",
     "entropy",
     "joint",
     "js_divergence",
@@ -147,6 +148,56 @@ def marginals(p_xy) -> tuple[np.ndarray, np.ndarray]:
     """``(p_x, p_y)`` of a joint table ``p_xy`` of shape (n_x, n_y): row sums and column sums."""
     p_xy = check_distribution(p_xy, "p_xy", ndim=2)
     return p_xy.sum(axis=1), p_xy.sum(axis=0)
+
+
+def _symbols(a, name: str, n: int | None) -> np.ndarray:
+    a = np.asarray(a)
+    if a.ndim not in (1, 2) or a.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (n_samples,) or (n_samples, n_features), got {a.shape}")
+    if n is not None and a.shape[0] != n:
+        raise ValueError(f"{name} has {a.shape[0]} samples, expected {n} (as the first argument)")
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    _, codes = np.unique(a if a.ndim == 2 else a[:, None], axis=0, return_inverse=True)
+    return codes.reshape(-1)
+
+
+def empirical_joint(a, b, weights=None) -> np.ndarray:
+    """The joint table p(a, b) of two discrete variables given as aligned samples (or as functions of X).
+
+    With ``weights`` = p(x) and a = f(x), b = g(x) listed over all inputs x, this is the exact joint of
+    f(X) and g(X); without weights every sample counts 1/n (X uniform, as for the 12-bit task).
+
+    Parameters
+    ----------
+    a : array_like, shape (n,) or (n, k_a)
+        Symbols of the first variable (rows of a 2-d array are one symbol each).
+    b : array_like, shape (n,) or (n, k_b)
+    weights : array_like, shape (n,), optional
+        Probability of each sample (sums to 1); default uniform.
+
+    Returns
+    -------
+    p_ab : ndarray, shape (n_distinct_a, n_distinct_b)
+        Rows and columns ordered as ``np.unique`` orders the symbols.
+
+    Raises
+    ------
+    ValueError
+        On mismatched lengths, empty input, NaN, or invalid weights.
+
+    >>> empirical_joint([0, 0, 1, 1], [0, 1, 1, 1]).tolist()
+    [[0.25, 0.25], [0.0, 0.5]]
+    """
+    codes_a = _symbols(a, "a", None)
+    n = codes_a.size
+    codes_b = _symbols(b, "b", n)
+    w = np.full(n, 1.0 / n) if weights is None else check_distribution(weights, "weights", ndim=1)
+    if w.shape[0] != n:
+        raise ValueError(f"weights has {w.shape[0]} entries, expected {n}")
+    table = np.zeros((codes_a.max() + 1, codes_b.max() + 1))
+    np.add.at(table, (codes_a, codes_b), w)
+    return table
 
 
 def _entropy_nats(p: np.ndarray) -> float:

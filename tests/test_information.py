@@ -178,3 +178,21 @@ def test_float32_tables_within_tolerance_are_accepted():
 
 def test_doctests():
     assert doctest.testmod(info).failed == 0
+
+
+def test_empirical_joint_of_functions_of_x():
+    rng = np.random.default_rng(0)
+    x = np.arange(64)
+    p_ab = info.empirical_joint(x % 4, x % 2)
+    # x % 2 is a function of x % 4: H(B|A) = 0 and I(A;B) = H(B) = 1 bit
+    assert conditional_entropy(p_ab) == pytest.approx(0.0, abs=1e-12)
+    assert mutual_information(p_ab) == pytest.approx(1.0)
+    # rows of a 2-d array are symbols; identity gives I(X;X) = H(X) = log2 n
+    bits = (x[:, None] >> np.arange(6)) & 1
+    assert mutual_information(info.empirical_joint(bits, x)) == pytest.approx(6.0)
+    w = rng.dirichlet(np.ones(64))
+    p_w = info.empirical_joint(x % 3, x % 5, weights=w)
+    assert p_w.shape == (3, 5) and p_w.sum() == pytest.approx(1.0)
+    assert p_w[1, 2] == pytest.approx(w[(x % 3 == 1) & (x % 5 == 2)].sum())
+    with pytest.raises(ValueError, match="samples"):
+        info.empirical_joint([0, 1], [0, 1, 1])

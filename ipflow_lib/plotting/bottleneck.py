@@ -56,13 +56,13 @@ def ib_plane(
     colors = colors if colors is not None else mpl.colormaps["viridis"](np.linspace(0.0, 0.8, max(len(curves), 1)))
     fig, ax = new_axes(ax)
     top = 0.0
-    for curve, label, color in zip(curves, labels, colors, strict=False):
+    for i, (curve, label, color) in enumerate(zip(curves, labels, colors, strict=False)):
         ax.plot(curve.i_xt, curve.i_ty, "-", color=color, lw=1.8, label=label)
         if mark_splits:
             k = np.flatnonzero(np.diff(np.asarray(curve.n_clusters)) > 0) + 1
             ax.plot(curve.i_xt[k], curve.i_ty[k], "o", ms=4, color=color, mfc="white")
         if show_limits:
-            ax.axhline(curve.i_xy, color=color, ls="--", lw=0.8, alpha=0.7)
+            ax.axhline(curve.i_xy, color=color, ls="--", lw=0.8, alpha=0.7, label="I(X;Y)" if i == 0 else None)
         top = max(top, float(np.max(curve.i_ty)), float(getattr(curve, "i_xy", 0.0)))
     if show_limits:
         xmax = max(float(np.max(c.i_xt)) for c in curves)
