@@ -37,6 +37,7 @@ __all__ = [
     "Estimates",
     "forward",
     "init_params",
+    "initial_params",
     "log_spaced_epochs",
     "train_ensemble",
 ]
@@ -90,6 +91,8 @@ class EnsembleRun:
     weight_norm : (n_nets, n_logged, n_layers) Frobenius norm of each layer's weights
     activations : dict epoch -> list of per-layer arrays (n_nets, n_samples, n_units), for ``record_epochs``
     layer_widths : widths of the n_layers layers
+    params : final weights, list of (W (n_nets, fan_in, fan_out), b (n_nets, fan_out)) after
+        ``logged_epochs[-1] + 1`` epochs
     """
 
     logged_epochs: np.ndarray
@@ -103,6 +106,7 @@ class EnsembleRun:
     weight_norm: np.ndarray
     activations: dict[int, list[np.ndarray]]
     layer_widths: tuple[int, ...]
+    params: list[tuple[np.ndarray, np.ndarray]] | None = None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -123,6 +127,21 @@ def init_params(key, layer_sizes: Sequence[int]):
         w = jax.random.truncated_normal(sub, -2.0, 2.0, (fan_in, fan_out), jnp.float32) / math.sqrt(fan_in)
         params.append((w, jnp.zeros((fan_out,), jnp.float32)))
     return params
+
+
+def initial_params(seeds: Sequence[int], layer_sizes: Sequence[int]):
+    """The initial weights :func:`train_ensemble` gives the networks with these seeds.
+
+    Returns a list of (W (n_nets, fan_in, fan_out), b (n_nets, fan_out)) numpy arrays, as in
+    ``EnsembleRun.params``; each network's weights depend on its own seed only.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(np.asarray(seeds), dtype=jnp.uint32))
+    init_keys = jax.vmap(lambda k: jax.random.fold_in(k, 0))(keys)
+    params = jax.vmap(lambda k: init_params(k, tuple(layer_sizes)))(init_keys)
+    return [(np.asarray(w), np.asarray(b)) for w, b in params]
 
 
 def _activate(z, activation: str):
@@ -338,7 +357,7 @@ def train_ensemble(
         valid = (jnp.arange(n_slots) < n_train).reshape(n_batches, batch)
 
         def step(carry, xs):
-            flat, opt_state, g_sum, g_sq, count = carry
+            flat, opt_state, g_mean, g_m2, count = carry
             idx, ok = xs
             n_ok = ok.sum()
             grads = jax.grad(loss_fn)(flat, idx, ok / jnp.maximum(n_ok, 1))
@@ -346,16 +365,19 @@ def train_ensemble(
             active = n_ok > 0  # an empty (padding) batch changes nothing, not even Adam's moments
             flat = jnp.where(active, flat + updates, flat)
             opt_state = jax.tree_util.tree_map(lambda new, old: jnp.where(active, new, old), new_state, opt_state)
-            a = active.astype(jnp.float32)
-            return (flat, opt_state, g_sum + a * grads, g_sq + a * grads * grads, count + a), None
+            # Welford's update of the mean and the sum of squared deviations of the batch gradients
+            count = count + active.astype(jnp.float32)
+            delta = grads - g_mean
+            g_mean = jnp.where(active, g_mean + delta / jnp.maximum(count, 1.0), g_mean)
+            g_m2 = jnp.where(active, g_m2 + delta * (grads - g_mean), g_m2)
+            return (flat, opt_state, g_mean, g_m2, count), None
 
         zeros = jnp.zeros_like(flat)
-        (flat, opt_state, g_sum, g_sq, count), _ = jax.lax.scan(
+        (flat, opt_state, g_mean, g_m2, count), _ = jax.lax.scan(
             step, (flat, opt_state, zeros, zeros, jnp.float32(0.0)), (slots, valid)
         )
-        mean = g_sum / count
-        var = jnp.maximum(g_sq / count - mean * mean, 0.0)
-        stats = jnp.sqrt(jnp.stack([per_layer_sq(mean * mean), per_layer_sq(var)]))
+        var = g_m2 / count
+        stats = jnp.sqrt(jnp.stack([per_layer_sq(g_mean * g_mean), per_layer_sq(var)]))
         return flat, opt_state, stats
 
     n_train = jnp.asarray(train_mask.sum(axis=1))
@@ -464,4 +486,5 @@ def train_ensemble(
         train_loss=metrics[0], test_loss=metrics[1], train_acc=metrics[2], test_acc=metrics[3],
         grad_mean=grad[0], grad_std=grad[1], weight_norm=wnorm,
         activations=activations, layer_widths=tuple(layer_sizes[1:]),
+        params=[(np.asarray(w), np.asarray(b)) for w, b in jax.vmap(unravel)(params)],
     )

@@ -1,0 +1,110 @@
+import numpy as np
+import pytest
+
+from ipflow_lib.estimators import binned_mi, digitize
+
+
+def brute_force(t, y, n_bins, lo=-1.0, hi=1.0):
+    """Straightforward reference: np.digitize, np.unique on rows, plug-in entropies (bits)."""
+    sym = np.digitize(t, np.linspace(lo, hi, n_bins))
+    _, inv = np.unique(sym, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    p_t = np.bincount(inv) / len(inv)
+    h_t = -(p_t * np.log2(p_t)).sum()
+    h_t_given_y = 0.0
+    for c in np.unique(y):
+        sel = inv[y == c]
+        q = np.bincount(sel) / len(sel)
+        q = q[q > 0]
+        h_t_given_y += (y == c).mean() * -(q * np.log2(q)).sum()
+    return h_t, h_t - h_t_given_y
+
+
+@pytest.mark.parametrize("n_units,n_bins", [(1, 30), (3, 5), (7, 30), (12, 50), (20, 30)])
+def test_matches_brute_force_count(n_units, n_bins):
+    rng = np.random.default_rng(n_units)
+    t = np.tanh(rng.normal(scale=1.5, size=(4, 500, n_units))).astype(np.float32)
+    y = rng.integers(0, 3, 500)
+    i_xt, i_ty = binned_mi(t, y, n_bins=n_bins)
+    assert i_xt.shape == (4,)
+    for k in range(4):
+        ref_xt, ref_ty = brute_force(t[k], y, n_bins)
+        assert i_xt[k] == pytest.approx(ref_xt, abs=1e-9)
+        assert i_ty[k] == pytest.approx(ref_ty, abs=1e-9)
+
+
+def test_closed_forms():
+    n = 256
+    y = np.arange(n) % 2
+    distinct = np.linspace(-0.99, 0.99, n)[:, None]  # every input in its own bin with 1000 bins
+    i_xt, i_ty = binned_mi(distinct, y, n_bins=1000)
+    assert i_xt == pytest.approx(np.log2(n))
+    assert i_ty == pytest.approx(1.0)  # H(Y) = 1 bit
+    const = np.full((n, 4), 0.3)
+    i_xt, i_ty = binned_mi(const, y)
+    assert i_xt == pytest.approx(0.0) and i_ty == pytest.approx(0.0)
+    # a layer that is exactly the label: I(X;T) = I(T;Y) = H(Y)
+    i_xt, i_ty = binned_mi(np.where(y[:, None] == 1, 0.5, -0.5), y)
+    assert i_xt == pytest.approx(1.0) and i_ty == pytest.approx(1.0)
+
+
+def test_bounds_hold_on_random_layers():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 1000)
+    p = y.mean()
+    h_y = -(p * np.log2(p) + (1 - p) * np.log2(1 - p))
+    t = np.tanh(rng.normal(size=(3, 5, 1000, 4)))
+    i_xt, i_ty = binned_mi(t, y, n_bins=8)
+    assert i_xt.shape == (3, 5)
+    assert (i_ty <= h_y + 1e-12).all() and (i_ty <= i_xt + 1e-12).all() and (i_xt <= np.log2(1000) + 1e-12).all()
+
+
+def test_digitize_equals_numpy_exactly_even_on_edges():
+    rng = np.random.default_rng(1)
+    for n_bins in (2, 7, 30, 50):
+        edges = np.linspace(-1, 1, n_bins)
+        values = np.concatenate([rng.uniform(-1.5, 1.5, 10_000), edges, np.nextafter(edges, -2),
+                                 np.nextafter(edges, 2)])
+        np.testing.assert_array_equal(digitize(values, n_bins), np.digitize(values, edges))
+        v32 = values.astype(np.float32)
+        np.testing.assert_array_equal(digitize(v32, n_bins), np.digitize(v32, edges))
+
+
+def test_adaptive_range_and_bin_size():
+    rng = np.random.default_rng(2)
+    relu = np.maximum(rng.normal(scale=3.0, size=(600, 3)), 0)
+    y = rng.integers(0, 2, 600)
+    clipped, _ = binned_mi(relu, y, n_bins=30)  # fixed [-1, 1] edges clip ReLU activations above 1
+    adaptive, _ = binned_mi(relu, y, n_bins=30, value_range=None)
+    assert adaptive > clipped
+    scaled, _ = binned_mi(relu * 7.0, y, n_bins=30, value_range=None)
+    assert scaled == pytest.approx(adaptive)  # adaptive range: invariant to rescaling the layer
+    by_size, _ = binned_mi(relu, y, bin_size=0.07)
+    sym = np.floor(relu / 0.07)
+    _, inv = np.unique(sym, axis=0, return_inverse=True)
+    p = np.bincount(inv.ravel()) / 600
+    assert by_size == pytest.approx(-(p * np.log2(p)).sum())
+
+
+def test_bad_input_raises_clear_errors():
+    y = np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match="shape"):
+        binned_mi(np.zeros(4), y)
+    with pytest.raises(ValueError, match="labels but t has"):
+        binned_mi(np.zeros((5, 2)), y)
+    with pytest.raises(ValueError, match="NaN"):
+        binned_mi(np.array([[0.1], [np.nan], [0.2], [0.3]]), y)
+    with pytest.raises(TypeError, match="integer"):
+        binned_mi(np.zeros((4, 2)), np.array([0.5, 1, 0, 1]))
+    with pytest.raises(ValueError, match="n_bins"):
+        binned_mi(np.zeros((4, 2)), y, n_bins=1)
+    with pytest.raises(ValueError, match="lo < hi"):
+        binned_mi(np.zeros((4, 2)), y, value_range=(1, -1))
+
+
+def test_base_changes_units():
+    rng = np.random.default_rng(3)
+    t, y = rng.uniform(-1, 1, (300, 2)), rng.integers(0, 2, 300)
+    bits = binned_mi(t, y, n_bins=6)
+    nats = binned_mi(t, y, n_bins=6, base=np.e)
+    np.testing.assert_allclose(np.array(nats), np.array(bits) * np.log(2))

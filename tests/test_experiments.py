@@ -1,0 +1,111 @@
+"""Presets, the result cache (hits, library changes, corrupt entries), checkpoints and the CLI."""
+
+import dataclasses
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ipflow_lib import experiments
+from ipflow_lib.experiments import Checkpoint, cached_run, preset_name, select_config
+from ipflow_lib.experiments import information_plane as ip
+
+
+@dataclasses.dataclass
+class R:
+    value: int
+    info: object = None
+
+
+TINY = ip.Config(hidden_widths=(5, 3), n_seeds=2, n_epochs=30, n_logged_points=12, batch_size=256)
+
+
+def test_preset_is_read_from_the_environment(monkeypatch):
+    monkeypatch.delenv("IPFLOW_PRESET", raising=False)
+    assert preset_name() == "paper"
+    monkeypatch.setenv("IPFLOW_PRESET", "quick")
+    assert preset_name() == "quick"
+    assert select_config(ip.PRESETS) == ip.PRESETS["quick"]
+    monkeypatch.setenv("IPFLOW_PRESET", "fast")
+    with pytest.raises(ValueError, match="IPFLOW_PRESET"):
+        preset_name()
+
+
+def test_paper_preset_is_the_published_setting():
+    cfg = ip.PRESETS["paper"]
+    assert (12, *cfg.hidden_widths, 2) == (12, 10, 7, 5, 4, 3, 2)
+    assert cfg.n_seeds == 50 and cfg.n_epochs == 10_000 and cfg.n_bins == 30
+    assert cfg.logged_epochs.size == 964 and cfg.activation == "tanh"
+
+
+def test_information_plane_result_and_cache():
+    first = ip.run(TINY)
+    n_logged = TINY.logged_epochs.size
+    assert first.i_xt.shape == (2, n_logged, 3) and first.i_ty.shape == (2, n_logged, 3)
+    assert first.grad_mean.shape == (2, n_logged, 3) and first.train_acc.shape == (2, n_logged)
+    assert (first.i_xt <= 12 + 1e-9).all() and (first.i_ty <= first.h_y + 1e-9).all()
+    assert first.h_y == pytest.approx(0.99916, abs=1e-5) and first.h_x == 12
+    assert not first.info.from_cache and first.info.preset is None
+    second = ip.run(TINY)
+    assert second.info.from_cache
+    np.testing.assert_array_equal(first.i_xt, second.i_xt)
+    assert "loaded from the cache" in second.info.describe()
+
+
+def test_a_changed_library_is_not_served_from_the_cache(monkeypatch):
+    calls = []
+
+    def compute(config, checkpoint):
+        calls.append(config)
+        return R(len(calls))
+
+    assert cached_run("toy", 1, compute).value == 1
+    assert cached_run("toy", 1, compute).value == 1
+    monkeypatch.setattr(experiments._common, "library_hash", lambda: "changed")
+    assert cached_run("toy", 1, compute).value == 2
+
+
+def test_a_corrupt_cache_entry_is_recomputed():
+    calls = []
+
+    def compute(config, checkpoint):
+        calls.append(config)
+        return R(len(calls))
+
+    cached_run("toy-corrupt", 2, compute)
+    outputs = list((experiments.cache_dir() / "results").rglob("output.pkl"))
+    assert outputs
+    for path in outputs:
+        path.write_bytes(b"not a pickle")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = cached_run("toy-corrupt", 2, compute)
+    assert again.value == 2 and len(calls) == 2
+
+
+def test_corrupt_checkpoint_warns_and_starts_over(tmp_path):
+    ckpt = Checkpoint(tmp_path / "c.pkl")
+    ckpt.save({"index": 3})
+    assert ckpt.load() == {"index": 3}
+    ckpt.path.write_bytes(b"\x00garbage")
+    with pytest.warns(RuntimeWarning, match="unreadable"):
+        assert ckpt.load() is None
+    assert not ckpt.path.exists()
+
+
+def test_cli_lists_and_runs(tmp_path):
+    env = {"IPFLOW_CACHE": str(tmp_path), "PATH": str(Path(sys.executable).parent)}
+    out = subprocess.run([sys.executable, "-m", "ipflow_lib.cli", "list"], capture_output=True, text=True, env=env,
+                         check=True)
+    assert "information-plane" in out.stdout.split()
+    bad = subprocess.run([sys.executable, "-m", "ipflow_lib.cli", "run", "no-such-thing"], capture_output=True,
+                         text=True, env=env)
+    assert bad.returncode == 2 and "available" in bad.stderr
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="n_seeds"):
+        ip.Config(n_seeds=0)
