@@ -348,3 +348,31 @@ def test_accelerated_and_plain_iterations_agree(kind):
     np.testing.assert_allclose(fast.i_xt, plain.i_xt, atol=2e-5)
     np.testing.assert_allclose(fast.i_ty, plain.i_ty, atol=2e-5)
     assert fast.n_iter.sum() < plain.n_iter.sum()
+
+
+# --- the ib-bound experiment ----------------------------------------------------------------------
+
+
+def test_ib_bound_experiment(tmp_path, monkeypatch):
+    from ipflow_lib.experiments import ib_bound
+
+    monkeypatch.setenv("IPFLOW_CACHE", str(tmp_path))
+    eps = 0.05
+    config = ib_bound.Config(epsilon=eps, n_betas=40)
+    result = ib_bound.run(config)
+    assert result.info is not None and result.n_inputs == 4096 and result.n_merged == 2
+    h = -eps * np.log2(eps) - (1 - eps) * np.log2(1 - eps)
+    # the classes are nearly balanced and the channel symmetric: I(X;Y) = H(Y) − h(ε) exactly
+    assert result.i_xy == pytest.approx(result.h_y - h, abs=1e-12)
+    assert result.h_x_merged == pytest.approx(entropy([2118 / 4096, 1978 / 4096]))
+    assert np.diff(result.i_xt).min() > -1e-9 and np.diff(result.i_ty).min() > -1e-9
+    assert result.i_ty[-1] == pytest.approx(result.i_xy, rel=1e-4)
+    step = config.betas[1] / config.betas[0]
+    assert abs(np.log(result.critical_betas[0] / result.critical_beta)) <= np.log(step)
+    x, y = result.as_bound(x_max=12.0)
+    assert x[-1] == 12.0 and y[-1] == pytest.approx(result.i_xy) and np.all(np.diff(x) >= 0)
+    assert result.bound_at(5.0) == pytest.approx(result.i_xy)
+    assert result.bound_at(0.0) == 0.0
+    assert (result.bound_at(result.i_xt) >= result.i_ty - 1e-12).all()
+    with pytest.raises(ValueError, match="epsilon"):
+        ib_bound.Config(epsilon=0.0)
