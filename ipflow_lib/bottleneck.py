@@ -7,10 +7,10 @@ p(t|x) that minimises the Lagrangian
 
 over the Markov chain T ← X ↔ Y. Two distortions are implemented, with one iteration (``kind``):
 
-``"ib"`` (Tishby, Pereira & Bialek 1999, Eqs. 28)
+``"ib"`` (Tishby, Pereira & Bialek 1999)
     d(x,t) = D_KL[p(y|x) || p(y|t)], decoder p(y|t) = Σ_x p(y|x) p(x|t) (the Markov decoder).
     Then E d = I(X;Y) − I(T;Y) and the Lagrangian is I(X;T) − β I(T;Y) + const.
-``"dualib"`` (Piran, Shwartz-Ziv & Tishby 2020, Eqs. 6–8)
+``"dualib"`` (Piran, Shwartz-Ziv & Tishby 2020)
     d(x,t) = D_KL[p(y|t) || p(y|x)], decoder p(y|t) ∝ Π_x p(y|x)^{p(x|t)} (a normalised geometric mean).
 
 Both iterate the same three self-consistent equations to a fixed point:
@@ -607,8 +607,9 @@ def ib(
         If ``p_xy`` is not a distribution, β ≤ 0, ``kind`` is unknown, ``init`` has the wrong shape,
         or ``kind="dualib"`` meets p(y|x) = 0.
 
-    Source: Tishby, Pereira & Bialek (1999), Eq. (28) and the iterative algorithm of Sec. 3.3;
-    Piran, Shwartz-Ziv & Tishby (2020), Eqs. (6)–(8) and Algorithm 1.
+    Source: Tishby, Pereira & Bialek (1999): the self-consistent equations of the IB and their convergent
+    re-estimation (generalised Blahut–Arimoto) algorithm; Piran, Shwartz-Ziv & Tishby (2020): the dual-IB
+    equations, iterated the same way.
 
     >>> import numpy as np
     >>> p_xy = np.array([[0.45, 0.05], [0.05, 0.45]])   # a binary symmetric channel, ε = 0.1
@@ -633,7 +634,7 @@ def self_consistency_error(p_xy, p_t_given_x, beta: float, kind: str = "ib") -> 
 
     F is one application of the self-consistent equations of ``kind`` (p(t), then the decoder, then
     p(t|x) ∝ p(t) exp(−β d(x,t))). Zero exactly at a fixed point. Also usable on the encoder of a
-    network layer, to ask whether it satisfies the IB equations (Shwartz-Ziv & Tishby 2017, Sec. 5).
+    network layer, to ask whether it satisfies the IB equations (as Shwartz-Ziv & Tishby 2017 ask of converged layers).
 
     Parameters
     ----------
@@ -937,8 +938,8 @@ def ib_curve(
     ValueError
         On an invalid ``p_xy``, β ≤ 0, repeated β, unknown ``kind`` or ``direction``.
 
-    Source: Tishby, Pereira & Bialek (1999), Sec. 3.3 (deterministic annealing, Rose 1998);
-    Piran, Shwartz-Ziv & Tishby (2020), Sec. 5 (dual IB, annealed from high to low β).
+    Source: Tishby, Pereira & Bialek (1999) (IB curves by annealing β; deterministic annealing, Rose 1998);
+    Piran, Shwartz-Ziv & Tishby (2020) (dual-IB curves, annealed from high to low β).
     """
     kind = _check_kind(kind)
     betas = _check_betas(betas)
@@ -1219,7 +1220,7 @@ def exponential_family_dual_ib(
     ValueError
         On invalid p_x, theta shapes or β ≤ 0.
 
-    Source: Piran, Shwartz-Ziv & Tishby (2020), Sec. 4 (the dual IB for exponential families).
+    Source: Piran, Shwartz-Ziv & Tishby (2020), the dual IB of exponential families.
     """
     beta = _check_beta(beta)
     _check_solver_args(tol, max_iter)

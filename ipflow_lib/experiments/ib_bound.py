@@ -1,4 +1,4 @@
-"""The information-bottleneck bound of the 12-bit task (Shwartz-Ziv & Tishby 2017, the IB limit of Figs. 2 and 6).
+"""The information-bottleneck bound of the 12-bit task: the IB limit in the information plane (SZT17).
 
 The joint p(x, y) is the 12-bit task of SZT17 with X uniform over its 4096 patterns and noisy labels
 p(y=1|x) = y(1 − ε) + (1 − y)ε (``datasets.noisy_labels``). With deterministic labels the IB curve is
