@@ -60,22 +60,44 @@ def log_base(base: float) -> float:
     return float(np.log(base))
 
 
-def entropy_of_codes(codes: np.ndarray) -> np.ndarray:
+def entropy_of_codes(codes: np.ndarray, *, presorted: bool = False) -> np.ndarray:
     """Plug-in entropy (nats) of the empirical distribution of integer symbols along the last axis.
 
     ``codes`` has shape (..., n); every row is one sample of n symbols. Vectorised over leading dims:
-    one sort, then run lengths c give H = log n − (1/n) Σ c log c.
+    one sort (skipped if ``presorted``), then run lengths c give H = log n − (1/n) Σ c log c.
     """
     codes = np.asarray(codes)
     n = codes.shape[-1]
-    flat = np.sort(codes.reshape(-1, n), axis=-1)
+    flat = codes.reshape(-1, n)
+    if not presorted:
+        flat = np.sort(flat, axis=-1)
     new_run = np.ones(flat.shape, dtype=bool)
-    new_run[:, 1:] = flat[:, 1:] != flat[:, :-1]
+    np.not_equal(flat[:, 1:], flat[:, :-1], out=new_run[:, 1:])
     starts = np.flatnonzero(new_run.ravel())
     lengths = np.diff(np.append(starts, flat.size)).astype(np.float64)
     rows = starts // n
     c_log_c = np.bincount(rows, weights=lengths * np.log(lengths), minlength=flat.shape[0])
     return (np.log(n) - c_log_c / n).reshape(codes.shape[:-1])
+
+
+def joint_entropies(codes: np.ndarray, joint: np.ndarray, n_classes: int, exact: bool):
+    """H(T) and H(T,Y) in nats from row codes (..., n) and joint codes of (row, label) (..., n).
+
+    With exact codes (joint = codes · n_classes + label), sorting ``joint`` also sorts
+    ``joint // n_classes`` = codes, so both entropies come from a single sort.
+    """
+    if not exact:
+        return entropy_of_codes(codes), entropy_of_codes(joint)
+    n = joint.shape[-1]
+    joint_sorted = np.sort(joint.reshape(-1, n), axis=-1)
+    h_ty = entropy_of_codes(joint_sorted, presorted=True)
+    h_t = entropy_of_codes(joint_sorted // n_classes, presorted=True)
+    return h_t.reshape(joint.shape[:-1]), h_ty.reshape(joint.shape[:-1])
+
+
+def codes_are_exact(n_units: int, n_symbols: int, n_classes: int = 1) -> bool:
+    """Whether :func:`encode_rows` uses exact mixed-radix codes (n_symbols**n_units · n_classes < 2**62)."""
+    return n_units * np.log2(max(n_symbols, 2)) + np.log2(max(n_classes, 1)) < 62
 
 
 _HASH_MULTIPLIERS = np.random.default_rng(20170301).integers(1, 2**63 - 1, size=4096, dtype=np.int64) | 1
@@ -91,7 +113,7 @@ def encode_rows(
     n = 4096). With ``labels`` (n,), also returns the codes of the pairs (row, label).
     """
     k = symbols.shape[-1]
-    if k * np.log2(max(n_symbols, 2)) + np.log2(max(n_classes, 1)) < 62:
+    if codes_are_exact(k, n_symbols, n_classes):
         radix = np.int64(n_symbols) ** np.arange(k, dtype=np.int64)
         code = symbols.astype(np.int64) @ radix
         if labels is None:

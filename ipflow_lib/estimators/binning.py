@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import check_representation, encode_rows, entropy_of_codes, log_base
+from ._common import check_representation, codes_are_exact, encode_rows, entropy_of_codes, joint_entropies, log_base
 
 
 def digitize(t: np.ndarray, n_bins: int = 30, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
@@ -114,8 +114,8 @@ def binned_mi(
     scale = log_base(base)
     n_classes = int(y.max()) + 1 if y.size else 1
     codes_t, codes_ty = encode_rows(symbols, n_symbols, labels=y, n_classes=n_classes)
-    h_t = entropy_of_codes(codes_t)
-    h_ty = entropy_of_codes(codes_ty)
+    exact = codes_are_exact(symbols.shape[-1], n_symbols, n_classes)
+    h_t, h_ty = joint_entropies(codes_t, codes_ty, n_classes, exact)
     h_y = entropy_of_codes(y)
     i_ty = np.clip(h_t + h_y - h_ty, 0.0, None)
     return h_t / scale, i_ty / scale
