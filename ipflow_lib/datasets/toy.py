@@ -1,3 +1,204 @@
-"""See the package docstring."""
+"""Small problems of the IB and dual-IB papers, given as exact probability tables.
 
-__all__: list[str] = []
+``ExponentialFamilyTask``     p(x) and p(y|x) = h(y) exp(−Σ_r A_r(x) λ_r(y)) / Z(x), kept in its natural form
+``dual_ib_five_points``       the 5-point example of Piran, Shwartz-Ziv & Tishby (2020)
+``random_exponential_family`` a random exponential-family p(y|x) with fewer statistics than labels
+
+The dual IB keeps exponential families: when p(y|x) is of the form above, its decoder p(y|t) is of the
+same form with A_r(t) = Σ_x p(x|t) A_r(x) (Piran et al. 2020, Sec. 3). These tasks carry A and λ so
+that this can be checked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+__all__ = [
+    "ExponentialFamilyTask",
+    "dual_ib_five_points",
+    "exponential_family_p_y_given_x",
+    "random_exponential_family",
+]
+
+
+def exponential_family_p_y_given_x(
+    A: np.ndarray, lam: np.ndarray, log_h: np.ndarray | None = None
+) -> np.ndarray:
+    """p(y|x) = h(y) exp(−Σ_r A_r(x) λ_r(y)) / Z(x), computed stably.
+
+    Parameters
+    ----------
+    A : ndarray, shape (n_x, n_stats)
+        The x-dependent parameters A_r(x) (natural parameters of the family).
+    lam : ndarray, shape (n_stats, n_y)
+        The y-dependent statistics λ_r(y).
+    log_h : ndarray, shape (n_y,), optional
+        Log base measure log h(y); zero if omitted.
+
+    Returns
+    -------
+    p_y_given_x : ndarray, shape (n_x, n_y), rows sum to 1.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match or an entry is not finite.
+
+    Source: Piran, Shwartz-Ziv & Tishby (2020), Sec. 3.3 (exponential forms).
+
+    >>> p = exponential_family_p_y_given_x(np.array([[0.0], [1.0]]), np.array([[-1.0, 1.0]]))
+    >>> np.round(p, 3).tolist()
+    [[0.5, 0.5], [0.881, 0.119]]
+    """
+    A = np.asarray(A, dtype=np.float64)
+    lam = np.asarray(lam, dtype=np.float64)
+    if A.ndim != 2:
+        raise ValueError(f"A must have shape (n_x, n_stats), got {A.shape}")
+    if lam.ndim != 2 or lam.shape[0] != A.shape[1]:
+        raise ValueError(f"lam must have shape (n_stats={A.shape[1]}, n_y), got {lam.shape}")
+    log_h = np.zeros(lam.shape[1]) if log_h is None else np.asarray(log_h, dtype=np.float64)
+    if log_h.shape != (lam.shape[1],):
+        raise ValueError(f"log_h must have shape (n_y={lam.shape[1]},), got {log_h.shape}")
+    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(lam)) and np.all(np.isfinite(log_h))):
+        raise ValueError("A, lam and log_h must be finite")
+    logits = log_h[None, :] - A @ lam
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ExponentialFamilyTask:
+    """A joint p(x, y) whose p(y|x) is an exponential family in natural form.
+
+    p(y|x) = h(y) exp(−Σ_r A_r(x) λ_r(y)) / Z(x).
+
+    Attributes
+    ----------
+    x : ndarray, shape (n_x,) or (n_x, d)
+        The input values (for plots; the information quantities do not depend on them).
+    y : ndarray, shape (n_y,)
+        The label values.
+    p_x : ndarray, shape (n_x,)
+        Input distribution, sums to 1.
+    A : ndarray, shape (n_x, n_stats)
+        x-dependent natural parameters A_r(x).
+    lam : ndarray, shape (n_stats, n_y)
+        y-dependent statistics λ_r(y).
+    log_h : ndarray, shape (n_y,)
+        Log base measure.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    p_x: np.ndarray
+    A: np.ndarray
+    lam: np.ndarray
+    log_h: np.ndarray
+
+    @property
+    def p_y_given_x(self) -> np.ndarray:
+        """p(y|x), shape (n_x, n_y)."""
+        return exponential_family_p_y_given_x(self.A, self.lam, self.log_h)
+
+    @property
+    def p_xy(self) -> np.ndarray:
+        """The joint p(x, y) = p(x) p(y|x), shape (n_x, n_y), sums to 1."""
+        return self.p_x[:, None] * self.p_y_given_x
+
+
+def dual_ib_five_points(n_points: int = 5, low: float = -1.0, high: float = 0.6) -> ExponentialFamilyTask:
+    """The analytic example of the dual-IB paper: 5 inputs, binary label, p(y|x) = softmax_y(−y·x).
+
+    x = linspace(−1, 0.6, 5) with p(x) uniform, y ∈ {−1, +1} and
+    p(y|x) = exp(−y·x) / (exp(−x) + exp(x)), an exponential family with one statistic: A(x) = x,
+    λ(y) = y, h = 1.
+
+    Parameters
+    ----------
+    n_points : int
+        Number of inputs (5 in the paper).
+    low, high : float
+        Range of x (−1 and 0.6 in the paper).
+
+    Returns
+    -------
+    ExponentialFamilyTask
+        ``.p_xy`` has shape (n_points, 2); columns are y = −1, +1.
+
+    Raises
+    ------
+    ValueError
+        If ``n_points`` < 2 or ``low`` >= ``high``.
+
+    Source: Piran, Shwartz-Ziv & Tishby (2020), arXiv:2006.04641, the analytic example (Sec. 3, Fig. 1).
+
+    >>> task = dual_ib_five_points()
+    >>> task.x.tolist()
+    [-1.0, -0.6, -0.2, 0.2, 0.6]
+    >>> round(float(task.p_y_given_x[0, 1]), 4)  # p(y=+1 | x=-1) = e / (e + 1/e)
+    0.8808
+    """
+    if int(n_points) != n_points or n_points < 2:
+        raise ValueError(f"n_points must be an integer >= 2, got {n_points}")
+    if not low < high:
+        raise ValueError(f"need low < high, got low={low}, high={high}")
+    x = np.round(np.linspace(low, high, int(n_points)), 12)
+    y = np.array([-1.0, 1.0])
+    return ExponentialFamilyTask(
+        x=x,
+        y=y,
+        p_x=np.full(x.size, 1.0 / x.size),
+        A=x[:, None].copy(),
+        lam=y[None, :].copy(),
+        log_h=np.zeros(2),
+    )
+
+
+def random_exponential_family(
+    n_x: int, n_y: int, n_stats: int, seed: int, scale: float = 2.0
+) -> ExponentialFamilyTask:
+    """A random exponential-family p(y|x) with ``n_stats`` < ``n_y`` − 1 statistics (a proper sub-family).
+
+    A_r(x) ~ N(0, scale²), λ_r(y) ~ N(0, 1), log h(y) ~ N(0, 1), p(x) ~ Dirichlet(1, ..., 1) + uniform / 2
+    (bounded away from 0). With fewer statistics than n_y − 1 the family is a proper subset of all
+    conditionals on n_y labels, so an arithmetic mixture of its members (the IB decoder) generally
+    leaves it while a geometric one (the dual-IB decoder) does not.
+
+    Parameters
+    ----------
+    n_x, n_y, n_stats : int
+        Numbers of inputs, labels and statistics.
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    scale : float
+        Standard deviation of A (larger: more deterministic p(y|x)).
+
+    Returns
+    -------
+    ExponentialFamilyTask
+        ``.x`` is ``arange(n_x)``.
+
+    Raises
+    ------
+    ValueError
+        If a size is below 1, ``n_y`` < 2 or ``scale`` <= 0.
+    """
+    for name, value in (("n_x", n_x), ("n_stats", n_stats)):
+        if int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value}")
+    if int(n_y) != n_y or n_y < 2:
+        raise ValueError(f"n_y must be an integer >= 2, got {n_y}")
+    if not scale > 0:
+        raise ValueError(f"scale must be > 0, got {scale}")
+    rng = np.random.default_rng(seed)
+    A = scale * rng.standard_normal((n_x, n_stats))
+    lam = rng.standard_normal((n_stats, n_y))
+    log_h = rng.standard_normal(n_y)
+    p_x = 0.5 * rng.dirichlet(np.ones(n_x)) + 0.5 / n_x
+    return ExponentialFamilyTask(
+        x=np.arange(n_x, dtype=np.float64), y=np.arange(n_y, dtype=np.float64),
+        p_x=p_x / p_x.sum(), A=A, lam=lam, log_h=log_h,
+    )
