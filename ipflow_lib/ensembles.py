@@ -442,41 +442,56 @@ def train_ensemble(
             "metrics": metrics, "grad": grad, "wnorm": wnorm, "est": est, "activations": activations,
         })
 
+    def run_estimators(host_layers, target):
+        for name, fn in estimators.items():
+            j = est_pos[name].get(target)
+            if j is not None:
+                for k, t in enumerate(host_layers):
+                    est[name][0, :, j, k], est[name][1, :, j, k] = fn(t, y)
+
+    # The estimators (numpy) of logged epoch i run in a worker thread while JAX trains towards logged
+    # epoch i + 1; at most one epoch's activations wait in memory. Results are identical to a serial run.
+    from concurrent.futures import ThreadPoolExecutor
+
+    pending = None
     last_save = time.monotonic()
     bar = progress(total=n_logged, initial=start_index, desc=desc or f"{n_nets} nets", unit="logged epoch")
     try:
-        for i in range(start_index, n_logged):
-            target = int(logged[i])
-            if target > epoch:
-                params, opt_state = advance(params, opt_state, shuffle_keys, epoch, target)
-                epoch = target
-            layers, m, wn = evaluate(params)
-            m = np.asarray(m)
-            if not np.isfinite(m).all():
-                bad = np.flatnonzero(~np.isfinite(m).all(axis=1))
-                raise ValueError(
-                    f"training diverged: NaN/inf loss at epoch {epoch} for network(s) {bad.tolist()} "
-                    f"(seeds {seeds[bad].tolist()}); lower learning_rate (now {learning_rate})"
-                )
-            metrics[:, :, i] = m.T
-            wnorm[:, i] = np.asarray(wn)
-            host_layers = None
-            for name, fn in estimators.items():
-                j = est_pos[name].get(target)
-                if j is None:
-                    continue
-                host_layers = host_layers or [np.asarray(h) for h in layers]
-                for k, t in enumerate(host_layers):
-                    est[name][0, :, j, k], est[name][1, :, j, k] = fn(t, y)
-            if target in record:
-                activations[target] = host_layers or [np.asarray(h) for h in layers]
-            params, opt_state, stats = epoch_with_stats(params, opt_state, shuffle_keys, epoch)
-            epoch += 1
-            grad[:, :, i] = np.moveaxis(np.asarray(stats), 1, 0)
-            bar.update(1)
-            if checkpoint is not None and time.monotonic() - last_save > checkpoint_every_s:
-                save(i + 1)
-                last_save = time.monotonic()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            for i in range(start_index, n_logged):
+                target = int(logged[i])
+                if target > epoch:
+                    params, opt_state = advance(params, opt_state, shuffle_keys, epoch, target)
+                    epoch = target
+                layers, m, wn = evaluate(params)
+                m = np.asarray(m)
+                if not np.isfinite(m).all():
+                    bad = np.flatnonzero(~np.isfinite(m).all(axis=1))
+                    raise ValueError(
+                        f"training diverged: NaN/inf loss at epoch {epoch} for network(s) {bad.tolist()} "
+                        f"(seeds {seeds[bad].tolist()}); lower learning_rate (now {learning_rate})"
+                    )
+                metrics[:, :, i] = m.T
+                wnorm[:, i] = np.asarray(wn)
+                wanted = any(target in est_pos[name] for name in estimators) or target in record
+                host_layers = [np.asarray(h) for h in layers] if wanted else None
+                if target in record:
+                    activations[target] = host_layers
+                if pending is not None:
+                    pending.result()  # re-raises an estimator's error here
+                pending = pool.submit(run_estimators, host_layers, target) if host_layers is not None else None
+                params, opt_state, stats = epoch_with_stats(params, opt_state, shuffle_keys, epoch)
+                epoch += 1
+                grad[:, :, i] = np.moveaxis(np.asarray(stats), 1, 0)
+                bar.update(1)
+                if checkpoint is not None and time.monotonic() - last_save > checkpoint_every_s:
+                    if pending is not None:
+                        pending.result()
+                        pending = None
+                    save(i + 1)
+                    last_save = time.monotonic()
+            if pending is not None:
+                pending.result()
     finally:
         bar.close()
 
