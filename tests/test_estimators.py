@@ -328,3 +328,20 @@ def test_gaussian_mixture_truth_limits():
     # two centres at distance δ: a binary-input Gaussian channel, bounded by 1 bit and increasing in δ
     vals = [gt.gaussian_mixture_mi([0.0, dlt], 1.0)[0] for dlt in (0.5, 1.0, 2.0, 4.0)]
     assert np.all(np.diff(vals) > 0) and vals[-1] < 1.0
+
+
+def test_noisy_subsampled_inputs_and_estimator_pair():
+    from ipflow_lib.estimators import noisy_estimators
+
+    centres = np.linspace(0, 1, 64)
+    labels = (centres > 0.5).astype(int)
+    truth_xt, _ = gt.gaussian_mixture_mi(centres, 1e-3, labels)
+    sub = noisy_mi_estimate(centres[:, None], labels, 1e-3, n_draws=50, n_inputs=16, seed=2)
+    assert abs(sub.i_xt - truth_xt) < 4 * sub.i_xt_stderr
+    ests = noisy_estimators(1e-3, n_draws=5, seed=3)
+    t = np.stack([centres, centres[::-1]])[..., None]
+    full = noisy_mi_estimate(t, labels, 1e-3, n_draws=5, seed=3)
+    np.testing.assert_allclose(ests["noisy"](t, labels)[0], full.i_xt)
+    np.testing.assert_allclose(ests["noisy_stderr"](t, labels)[1], full.i_ty_stderr)
+    with pytest.raises(ValueError, match="n_inputs"):
+        noisy_mi_estimate(t, labels, 1e-3, n_inputs=1)

@@ -18,7 +18,7 @@ bits unless ``base`` says otherwise.
 from .binning import binned_mi, digitize
 from .kde import KDEBounds, kde_bounds, kde_estimators, kde_mi, pairwise_kernel_sums
 from .knn import ksg_mi
-from .noisy import NoisyMIEstimate, noisy_mi, noisy_mi_estimate
+from .noisy import NoisyMIEstimate, noisy_estimators, noisy_mi, noisy_mi_estimate
 from .sweeps import binned_mi_max_abs, binned_mi_sweep, binned_pair_mi, binning_estimators, plugin_mi
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "kde_estimators",
     "kde_mi",
     "ksg_mi",
+    "noisy_estimators",
     "noisy_mi",
     "noisy_mi_estimate",
     "pairwise_kernel_sums",

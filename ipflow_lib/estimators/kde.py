@@ -276,6 +276,29 @@ def kde_mi(
     return i_xt / scale, i_ty / scale
 
 
+class _ContentMemo:
+    """``fn(t, y)`` remembered for the last ``memory`` inputs, keyed by a hash of their bytes."""
+
+    def __init__(self, fn: Callable, memory: int = 64):
+        self.fn, self.memory = fn, int(memory)
+        self.cache: OrderedDict[str, object] = OrderedDict()
+
+    def __call__(self, t, y):
+        t_arr, y_arr = np.ascontiguousarray(t), np.ascontiguousarray(y)
+        digest = hashlib.blake2b(digest_size=16)
+        for arr in (t_arr, y_arr):
+            digest.update(str((arr.shape, arr.dtype.str)).encode())
+            digest.update(arr.view(np.uint8).reshape(-1) if arr.size else b"")
+        key = digest.hexdigest()
+        if key in self.cache:
+            self.cache.move_to_end(key)
+            return self.cache[key]
+        self.cache[key] = value = self.fn(t_arr, y_arr)
+        while len(self.cache) > self.memory:
+            self.cache.popitem(last=False)
+        return value
+
+
 def kde_estimators(
     noise_variance: float = 1e-3,
     *,
@@ -291,22 +314,7 @@ def kde_estimators(
     layers and then the other pays for one pass per layer.
     """
     _check_variance(noise_variance)
-    memo: OrderedDict[str, KDEBounds] = OrderedDict()
-
-    def bounds_of(t, y) -> KDEBounds:
-        t_arr, y_arr = np.ascontiguousarray(t), np.ascontiguousarray(y)
-        digest = hashlib.blake2b(digest_size=16)
-        for arr in (t_arr, y_arr):
-            digest.update(str((arr.shape, arr.dtype.str)).encode())
-            digest.update(arr.view(np.uint8).reshape(-1) if arr.size else b"")
-        key = digest.hexdigest()
-        if key in memo:
-            memo.move_to_end(key)
-            return memo[key]
-        memo[key] = value = kde_bounds(t_arr, y_arr, noise_variance, base=base, n_jobs=n_jobs)
-        while len(memo) > memory:
-            memo.popitem(last=False)
-        return value
+    bounds_of = _ContentMemo(lambda t, y: kde_bounds(t, y, noise_variance, base=base, n_jobs=n_jobs), memory)
 
     def upper(t, y):
         b = bounds_of(t, y)

@@ -21,14 +21,15 @@ the estimator needs nothing but that layer's activations (the quantity Saxe et a
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ._common import check_representation, log_base
-from .kde import _check_variance, _compact_labels, _n_jobs
+from .kde import _check_variance, _compact_labels, _ContentMemo, _n_jobs
 
-__all__ = ["NoisyMIEstimate", "noisy_mi", "noisy_mi_estimate"]
+__all__ = ["NoisyMIEstimate", "noisy_estimators", "noisy_mi", "noisy_mi_estimate"]
 
 _BLOCK_ELEMENTS = 1 << 21
 
@@ -49,11 +50,12 @@ class NoisyMIEstimate:
     n_draws: int
 
 
-def _terms_one(h, labels, counts, variance, n_draws, rng, block_elements):
+def _terms_one(h, labels, counts, variance, n_draws, n_inputs, rng, block_elements):
     """Per-draw terms (ln p(t|x) − ln p(t), ln p(t|y) − ln p(t)) for one problem h (n, d)."""
     n, d = h.shape
     h = h.astype(np.float64) - h.mean(axis=0, dtype=np.float64)
-    idx = np.repeat(np.arange(n), n_draws)
+    inputs = np.arange(n) if n_inputs is None or n_inputs >= n else np.sort(rng.choice(n, n_inputs, replace=False))
+    idx = np.repeat(inputs, n_draws)
     z = rng.standard_normal((idx.size, d)) * np.sqrt(variance)
     q = h[idx] + z
     scale = 1.0 / (2.0 * variance)
@@ -93,6 +95,7 @@ def noisy_mi_estimate(
     noise_variance: float,
     *,
     n_draws: int = 1,
+    n_inputs: int | None = None,
     seed: int | np.random.SeedSequence = 0,
     base: float = 2.0,
     n_jobs: int | None = None,
@@ -109,6 +112,9 @@ def noisy_mi_estimate(
         σ² of the injected Gaussian noise, > 0.
     n_draws : int
         Noise draws per input: n_samples · n_draws Monte Carlo terms per estimate.
+    n_inputs : int, optional
+        Draw noise for a random subset of this many inputs (without replacement) instead of all of
+        them: still unbiased, cheaper by n_samples / n_inputs, with larger error bars.
     seed : int or numpy.random.SeedSequence
         Seed of the noise; problem k of the flattened leading dims uses child k of
         ``SeedSequence(seed)``, so results do not depend on ``n_jobs``.
@@ -136,6 +142,8 @@ def noisy_mi_estimate(
     variance = _check_variance(noise_variance)
     if int(n_draws) != n_draws or n_draws < 1:
         raise ValueError(f"n_draws must be a positive integer, got {n_draws}")
+    if n_inputs is not None and (int(n_inputs) != n_inputs or n_inputs < 2):
+        raise ValueError(f"n_inputs must be an integer ≥ 2 or None, got {n_inputs}")
     scale = log_base(base)
     labels, counts = _compact_labels(y)
     lead = t.shape[:-2]
@@ -144,7 +152,7 @@ def noisy_mi_estimate(
     rngs = [np.random.default_rng(s) for s in seq.spawn(problems.shape[0])]
 
     def one(p: int):
-        return _terms_one(problems[p], labels, counts, variance, int(n_draws), rngs[p], _BLOCK_ELEMENTS)
+        return _terms_one(problems[p], labels, counts, variance, int(n_draws), n_inputs, rngs[p], _BLOCK_ELEMENTS)
 
     jobs = _n_jobs(n_jobs, problems.shape[0])
     with threadpool_limits(1, user_api="blas"):
@@ -189,3 +197,42 @@ def noisy_mi(
     """
     est = noisy_mi_estimate(t, y, noise_variance, n_draws=n_draws, seed=seed, base=base, n_jobs=n_jobs)
     return est.i_xt, est.i_ty
+
+
+def noisy_estimators(
+    noise_variance: float = 1e-3,
+    *,
+    n_draws: int = 1,
+    n_inputs: int | None = None,
+    seed: int = 0,
+    base: float = 2.0,
+    n_jobs: int | None = None,
+    prefix: str = "noisy",
+    memory: int = 64,
+) -> dict[str, Callable]:
+    """``{"noisy": est, "noisy_stderr": est}`` for a streaming trainer, sharing one computation.
+
+    ``noisy`` returns the Monte Carlo (i_xt, i_ty) of :func:`noisy_mi_estimate`, ``noisy_stderr``
+    their standard errors, in the estimator call shape, so that a trainer that stores only
+    ``(i_xt, i_ty)`` pairs keeps the error bars too. Every call uses the same ``seed`` (common random
+    numbers across epochs and layers).
+    """
+    _check_variance(noise_variance)
+    estimate = _ContentMemo(
+        lambda t, y: noisy_mi_estimate(
+            t, y, noise_variance, n_draws=n_draws, n_inputs=n_inputs, seed=seed, base=base, n_jobs=n_jobs
+        ),
+        memory,
+    )
+
+    def value(t, y):
+        e = estimate(t, y)
+        return e.i_xt, e.i_ty
+
+    def stderr(t, y):
+        e = estimate(t, y)
+        return e.i_xt_stderr, e.i_ty_stderr
+
+    value.__doc__ = f"Monte Carlo I(X;T), I(T;Y) of the layer plus N(0, {noise_variance:g} I)."
+    stderr.__doc__ = "Their standard errors."
+    return {prefix: value, f"{prefix}_stderr": stderr}

@@ -1,3 +1,209 @@
-"""See the package docstring."""
+"""Figures of chapter 5 (estimating information): estimators against ground truth, information planes
+seen through several estimators, and compression per regime. Plotting never computes: it draws results.
+"""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .information_plane import information_plane
+from .style import LABELS, layer_colors, new_axes
+
+__all__ = [
+    "compression_bars",
+    "deterministic_ceiling",
+    "estimator_curves",
+    "ground_truth_gaussians",
+    "information_planes",
+    "noisy_ground_truth",
+    "plugin_bias",
+]
+
+
+def _grid(n_panels: int, ncols: int, panel_size=(3.6, 3.0)):
+    import matplotlib.pyplot as plt
+
+    from .style import use_style
+
+    use_style()
+    ncols = min(ncols, n_panels)
+    nrows = -(-n_panels // ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows), layout="constrained", squeeze=False
+    )
+    for ax in axes.ravel()[n_panels:]:
+        ax.set_visible(False)
+    return fig, axes.ravel()[:n_panels]
+
+
+def ground_truth_gaussians(result):
+    """KSG and binned plug-in estimates against the truth, per dimension, as the sample size grows.
+
+    ``result``: :class:`ipflow_lib.experiments.estimator_benchmarks.Result`. Left: estimates (mean and
+    range over repeats) with the truth dashed; right: relative error (estimate − truth) / truth.
+    """
+    cfg = result.config
+    sizes = np.asarray(cfg.sample_sizes)
+    fig, (ax, ax_rel) = _grid(2, 2, (4.4, 3.4))
+    colors = layer_colors(len(cfg.gaussian_dims))
+    for a, dim in enumerate(cfg.gaussian_dims):
+        c, truth = colors[a], result.gaussian_truth[a]
+        for est, style in (("ksg", "-o"), ("binned", "--s")):
+            vals = getattr(result, est)[a]
+            label = f"d = {dim} (truth {truth:.2f})" if est == "ksg" else None
+            ax.plot(sizes, vals.mean(axis=-1), style, color=c, ms=3, lw=1.2, label=label)
+            ax.fill_between(sizes, vals.min(axis=-1), vals.max(axis=-1), color=c, alpha=0.15, lw=0)
+            ax_rel.plot(sizes, 100 * (vals.mean(axis=-1) - truth) / truth, style, color=c, ms=3, lw=1.2)
+        ax.axhline(truth, color=c, ls=":", lw=1)
+    for style, label in (("-o", "KSG (k = 3)"), ("--s", f"binning, {cfg.pair_bins} cells per axis")):
+        ax_rel.plot([], [], style, color="0.3", ms=3, label=label)
+    ax.plot(sizes, np.log2(sizes), color="0.5", lw=0.8, label="log2 n")
+    ax.set(xscale="log", xlabel="sample size n", ylabel="I(X;Z) [bits]",
+           title=f"estimates (dotted: truth), rho = {cfg.gaussian_rho:g}")
+    ax_rel.axhline(0, color="k", lw=0.8)
+    ax_rel.set(xscale="log", xlabel="sample size n", ylabel="(estimate − truth) / truth [%]",
+               title="relative error (solid KSG, dashed binning)")
+    ax.legend(loc="upper left", fontsize=7)
+    ax_rel.legend(loc="best", fontsize=7)
+    return fig
+
+
+def plugin_bias(result):
+    """Plug-in estimate minus truth on a discrete table against n, with the Miller–Madow prediction."""
+    sizes = np.asarray(result.config.table_sizes)
+    err = result.table_estimates - result.table_truth
+    fig, ax = new_axes(figsize=(5.0, 3.6))
+    ax.errorbar(sizes, err.mean(axis=1), yerr=err.std(axis=1), fmt="o", ms=4, capsize=2,
+                label="plug-in − truth (mean ± sd over samples)")
+    ax.plot(sizes, result.miller_madow, "-", color="C3", label="Miller–Madow: (|X|−1)(|Z|−1) / (2n ln 2)")
+    ax.axhline(0, color="k", lw=0.8)
+    kx, kz = result.config.table_shape
+    ax.set(xscale="log", xlabel="sample size n", ylabel="bias [bits]",
+           title=f"{kx}×{kz} table, I(X;Z) = {result.table_truth:.3f} bits")
+    ax.legend()
+    return fig
+
+
+def noisy_ground_truth(result):
+    """I(X;T) of a noisy layer with known information against σ²: truth, KDE bounds and Monte Carlo."""
+    cfg = result.config
+    var = np.asarray(cfg.noise_variances)
+    fig, axes = _grid(len(cfg.grid_dims), 3, (3.7, 3.2))
+    for a, (ax, dim) in enumerate(zip(axes, cfg.grid_dims, strict=True)):
+        ax.fill_between(var, result.grid_kde_lower[a], result.grid_kde_upper[a], color="C0", alpha=0.25,
+                        label="KDE lower – upper")
+        ax.plot(var, result.grid_truth_xt[a], "k-", lw=1.2, label="truth (quadrature)")
+        ax.errorbar(var, result.grid_mc[a], yerr=2 * result.grid_mc_stderr[a], fmt="o", ms=3, color="C3",
+                    capsize=2, label="Monte Carlo ± 2 s.e.")
+        ax.axhline(np.log2(result.grid_n_points[a]), color="0.4", ls="--", lw=0.8, label="log2 n")
+        ax.set(xscale="log", xlabel="noise variance σ²", ylabel=LABELS["i_xt"],
+               title=f"d = {dim}: {result.grid_n_points[a]} centres")
+    axes[0].legend(loc="lower left", fontsize=7)
+    return fig
+
+
+def deterministic_ceiling(result):
+    """A random tanh layer on the 12-bit inputs: binned I(X;T) against bin count, KDE against σ²."""
+    cfg = result.config
+    fig, (ax_b, ax_k) = _grid(2, 2, (3.9, 3.2))
+    ax_b.plot(cfg.ceiling_bins, result.ceiling_binning, "o-", ms=4, label="binning, range [−1, 1]")
+    ax_b.set(xscale="log", xlabel="number of bins", ylabel=LABELS["i_xt"], title="binning")
+    var = np.asarray(cfg.ceiling_variances)
+    ax_k.fill_between(var, result.ceiling_kde_lower, result.ceiling_kde_upper, alpha=0.3, label="KDE lower – upper")
+    ax_k.plot(var, result.ceiling_kde_upper, "-", lw=1, color="C0")
+    ax_k.axvline(1e-3, color="C3", ls=":", lw=1, label="σ² = 1e-3 (Saxe et al.)")
+    ax_k.set(xscale="log", xlabel="noise variance σ²", ylabel=LABELS["i_xt"], title="KDE bounds")
+    for ax in (ax_b, ax_k):
+        ax.axhline(12, color="0.3", ls="--", lw=0.8, label="log2 4096 = 12 bits")
+        ax.legend(loc="lower left" if ax is ax_b else "lower left", fontsize=7)
+    return fig
+
+
+def information_planes(
+    panels: Mapping[str, tuple],
+    *,
+    h_x: float | None = None,
+    h_y: float | None = None,
+    ncols: int = 3,
+    panel_size=(4.2, 3.4),
+):
+    """A grid of information planes, one per panel: ``{title: (i_xt, i_ty, epochs)}``.
+
+    Each ``i_xt``, ``i_ty`` has shape (n_nets, n_epochs, n_layers) in bits and ``epochs`` (n_epochs,);
+    drawn with :func:`ipflow_lib.plotting.information_plane` (mean over nets, coloured by epoch).
+    """
+    fig, axes = _grid(len(panels), ncols, panel_size)
+    for ax, (title, (i_xt, i_ty, epochs)) in zip(axes, panels.items(), strict=True):
+        information_plane(i_xt, i_ty, epochs, h_x=h_x, h_y=h_y, ax=ax, title=title)
+        if ax.get_legend() is not None and ax is not axes[0]:
+            ax.get_legend().remove()
+    return fig
+
+
+def estimator_curves(
+    panels: Mapping[str, tuple],
+    *,
+    quantity: str = "i_xt",
+    ceiling: float | None = None,
+    stderr: Mapping[str, np.ndarray] | None = None,
+    layers: Sequence[int] | None = None,
+    ncols: int = 3,
+    panel_size=(3.8, 3.0),
+):
+    """I(X;T) (or I(T;Y)) against epoch per layer, one panel per entry ``{title: (values, epochs)}``.
+
+    ``values`` has shape (n_nets, n_epochs, n_layers) in bits; lines are the mean over nets and the
+    band the interquartile range. ``stderr`` (same keys, same shape) adds Monte Carlo error bars
+    (± 2 s.e., averaged over nets). ``layers`` selects layer indices (default: all).
+    """
+    fig, axes = _grid(len(panels), ncols, panel_size)
+    for ax, (title, (values, epochs)) in zip(axes, panels.items(), strict=True):
+        values, epochs = np.asarray(values), np.asarray(epochs)
+        chosen = range(values.shape[2]) if layers is None else layers
+        colors = layer_colors(values.shape[2])
+        x = epochs + 1
+        for k in chosen:
+            mean = values[:, :, k].mean(axis=0)
+            lo, hi = np.percentile(values[:, :, k], [25, 75], axis=0)
+            if stderr is not None and title in stderr:
+                se = np.asarray(stderr[title])[:, :, k].mean(axis=0)
+                ax.errorbar(x, mean, yerr=2 * se, color=colors[k], lw=1.2, ms=3, fmt="-o", capsize=2,
+                            label=f"L{k + 1}")
+            else:
+                ax.plot(x, mean, color=colors[k], lw=1.3, label=f"L{k + 1}")
+            ax.fill_between(x, lo, hi, color=colors[k], alpha=0.15, lw=0)
+        if ceiling is not None:
+            ax.axhline(ceiling, color="0.4", ls="--", lw=0.8)
+        ax.set(xscale="log", xlabel="epoch + 1", ylabel=LABELS[quantity], title=title)
+    axes[0].legend(fontsize=7, ncol=2, loc="lower left")
+    return fig
+
+
+def compression_bars(
+    panels: Mapping[str, Mapping[str, np.ndarray]],
+    *,
+    ylabel: str = "compression [bits]",
+    ncols: int = 2,
+    panel_size=(5.0, 3.4),
+):
+    """Grouped bars, one panel per entry ``{title: {label: (n_nets, n_layers) array}}``.
+
+    Each bar is the mean over nets for one layer and label, with ± one standard deviation; used for the
+    compression max_t I(X;T) − I(X;T)_final of every regime under one estimator per panel.
+    """
+    fig, axes = _grid(len(panels), ncols, panel_size)
+    for ax, (title, values) in zip(axes, panels.items(), strict=True):
+        labels = list(values)
+        n_layers = np.asarray(values[labels[0]]).shape[1]
+        width = 0.8 / len(labels)
+        for j, label in enumerate(labels):
+            v = np.asarray(values[label])
+            ax.bar(np.arange(n_layers) + (j - (len(labels) - 1) / 2) * width, v.mean(axis=0), width,
+                   yerr=v.std(axis=0), capsize=2, label=label, color=f"C{j}", alpha=0.85)
+        ax.set_xticks(np.arange(n_layers), [f"L{k + 1}" for k in range(n_layers)])
+        ax.set(xlabel="layer", ylabel=ylabel, title=title)
+        ax.axhline(0, color="k", lw=0.8)
+    axes[0].legend(fontsize=7)
+    return fig

@@ -1,0 +1,225 @@
+"""Real images: a PyTorch MLP on scikit-learn's 8×8 digits, watched through ``ipflow_lib.probes``.
+
+Chapter 5, section 4. An MLP 64-32-16-8-10 (tanh or ReLU hidden layers, softmax output) is trained
+in torch with Adam on a stratified training split of the 1797 digits
+(:func:`ipflow_lib.datasets.digits`); an :class:`ipflow_lib.probes.InformationProbe` records every
+layer on all 1797 images at log-spaced epochs through forward hooks and streams it to four
+estimators: binning (30 bins on [−1, 1], and over each layer's own range), the KDE upper and lower
+bounds and the Monte Carlo estimator for T = h + N(0, σ² I) with σ² = 0.1, the value Saxe et al.
+(2018) used for MNIST. The ceiling of I(X;T) is log2 1797 ≈ 10.81 bits; of I(T;Y), H(Y) ≈ 3.32 bits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ._common import RunInfo, cached_run, progress, select_config
+
+__all__ = ["Config", "PRESETS", "Result", "make_mlp", "run"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Settings of the digits experiment."""
+
+    hidden_widths: tuple[int, ...] = (32, 16, 8)
+    activations: tuple[str, ...] = ("tanh", "relu")
+    n_seeds: int = 5
+    n_train: int = 1200
+    n_epochs: int = 400
+    n_logged: int = 30  # log-spaced logged epochs from 0 to n_epochs (after de-duplication, fewer)
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    n_bins: int = 30
+    noise_variance: float = 0.1
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.n_seeds < 1 or self.n_epochs < 1 or self.n_logged < 2:
+            raise ValueError("n_seeds ≥ 1, n_epochs ≥ 1 and n_logged ≥ 2 are required")
+        unknown = set(self.activations) - {"tanh", "relu"}
+        if unknown:
+            raise ValueError(f"activations must be 'tanh' or 'relu', got {sorted(unknown)}")
+
+    @property
+    def logged_epochs(self) -> np.ndarray:
+        """0 (the initialisation), then log-spaced epochs up to ``n_epochs`` (the trained network)."""
+        grid = np.geomspace(1, self.n_epochs, self.n_logged - 1).round().astype(np.int64)
+        return np.unique(np.concatenate([[0], grid]))
+
+
+PRESETS = {
+    "paper": Config(),
+    "quick": Config(n_seeds=2, n_epochs=60, n_logged=10),
+}
+
+
+@dataclasses.dataclass
+class Result:
+    """Information-plane trajectories of the digits MLPs (bits).
+
+    Attributes
+    ----------
+    config : Config
+    epochs : (n_epochs,) logged epochs (0 = initialisation; epoch e = after e epochs of training)
+    layer_names : names of the probed modules; layer_widths : their widths
+    estimates : dict activation -> dict estimator -> {"i_xt", "i_ty"} of shape (n_seeds, n_epochs, n_layers).
+        Estimators: "bins30", "adaptive30", "kde_upper", "kde_lower", "noisy", "noisy_stderr".
+    train_acc, test_acc : dict activation -> (n_seeds, n_epochs)
+    n_samples, h_y : number of images (X uniform over them) and H(Y) in bits
+    info : RunInfo
+    """
+
+    config: Config
+    epochs: np.ndarray
+    layer_names: tuple[str, ...]
+    layer_widths: tuple[int, ...]
+    estimates: dict
+    train_acc: dict
+    test_acc: dict
+    n_samples: int
+    h_y: float
+    info: RunInfo | None = None
+
+    def compression(self, activation: str, estimator: str) -> np.ndarray:
+        """max over epochs of I(X;T) − its final value, per seed and layer (n_seeds, n_layers), bits."""
+        i_xt = self.estimates[activation][estimator]["i_xt"]
+        return i_xt.max(axis=1) - i_xt[:, -1]
+
+    def summary(self) -> dict[str, float | int | str]:
+        """Headline numbers for ``myst_nb.glue``: per activation and estimator the largest mean compression
+        of a hidden layer (``_comp``, bits; ``_layer``), the final I(X;T) of the first and last hidden layers
+        (``_first``, ``_last``) and the final accuracies."""
+        from .compression_debate import COMPRESSION_THRESHOLD
+
+        out: dict[str, float | int | str] = {
+            "n_samples": self.n_samples, "log2_n": float(np.log2(self.n_samples)), "h_y": self.h_y,
+            "n_seeds": int(self.config.n_seeds), "n_epochs": int(self.config.n_epochs),
+            "noise_variance": float(self.config.noise_variance),
+        }
+        for act in self.estimates:
+            out[f"{act}_train_acc"] = float(self.train_acc[act][:, -1].mean())
+            out[f"{act}_test_acc"] = float(self.test_acc[act][:, -1].mean())
+            for est, vals in self.estimates[act].items():
+                if est.endswith("_stderr"):
+                    continue
+                comp = self.compression(act, est).mean(axis=0)[:-1]
+                k = int(np.argmax(comp))
+                out[f"{act}_{est}_comp"] = float(comp[k])
+                out[f"{act}_{est}_layer"] = k + 1
+                out[f"{act}_{est}_verdict"] = (
+                    "compresses" if comp[k] > COMPRESSION_THRESHOLD else "does not compress"
+                )
+                out[f"{act}_{est}_first"] = float(vals["i_xt"][:, -1, 0].mean())
+                out[f"{act}_{est}_last"] = float(vals["i_xt"][:, -1, -2].mean())
+        return out
+
+
+def make_mlp(n_in: int, hidden_widths, n_out: int, activation: str = "tanh"):
+    """``nn.Sequential`` MLP: Linear + activation per hidden layer, then a Linear output (logits)."""
+    from torch import nn
+
+    act = {"tanh": nn.Tanh, "relu": nn.ReLU}[activation]
+    layers, width = [], n_in
+    for w in hidden_widths:
+        layers += [nn.Linear(width, w), act()]
+        width = w
+    layers.append(nn.Linear(width, n_out))
+    return nn.Sequential(*layers)
+
+
+def _train_one(config: Config, activation: str, seed: int, x_all, y_all, train_idx, test_idx, estimators):
+    import torch
+
+    from ..probes import InformationProbe
+
+    torch.manual_seed(seed)
+    model = make_mlp(x_all.shape[1], config.hidden_widths, int(y_all.max()) + 1, activation)
+    probe = InformationProbe(
+        model, x_all, y_all, estimators=estimators, epochs=config.logged_epochs.tolist(),
+        transforms={str(len(model) - 1): lambda t: torch.softmax(t, dim=-1)},
+    )
+    opt = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    gen = torch.Generator().manual_seed(seed)
+    x_tr, y_tr = x_all[train_idx], y_all[train_idx]
+    accs = []
+
+    def accuracy():
+        with torch.no_grad():
+            pred = model(x_all).argmax(dim=1)
+        ok = (pred == y_all).float()
+        return float(ok[train_idx].mean()), float(ok[test_idx].mean())
+
+    for epoch in range(config.n_epochs + 1):
+        if probe(epoch):
+            accs.append(accuracy())
+        if epoch == config.n_epochs:
+            break
+        model.train()
+        order = torch.randperm(len(train_idx), generator=gen)
+        for start in range(0, len(order), config.batch_size):
+            batch = order[start : start + config.batch_size]
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x_tr[batch]), y_tr[batch]).backward()
+            opt.step()
+    return probe.result(), np.array(accs)
+
+
+def _compute(config: Config, checkpoint) -> Result:
+    import torch
+
+    from ..datasets import digits
+    from ..estimators import binned_mi, binned_mi_max_abs, kde_estimators, noisy_estimators
+
+    data = digits(n_train=config.n_train, seed=config.seed)
+    x_all = torch.as_tensor(np.concatenate([data.x_train, data.x_test]), dtype=torch.float32)
+    y_all = torch.as_tensor(np.concatenate([data.y_train, data.y_test]), dtype=torch.long)
+    train_idx = torch.arange(len(data.y_train))
+    test_idx = torch.arange(len(data.y_train), len(y_all))
+    b = config.n_bins
+    estimators = {
+        f"bins{b}": lambda t, y: binned_mi(t, y, b, (-1.0, 1.0)),
+        f"adaptive{b}": lambda t, y: binned_mi_max_abs(t, y, b),
+        **kde_estimators(config.noise_variance),
+        **noisy_estimators(config.noise_variance, seed=config.seed),
+    }
+    state = checkpoint.load() or {}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: threads cost more than they give
+    try:
+        jobs = [(a, s) for a in config.activations for s in range(config.n_seeds)]
+        for activation, s in progress(jobs, desc="digits MLPs"):
+            if (activation, s) in state:
+                continue
+            res, acc = _train_one(
+                config, activation, config.seed + s, x_all, y_all, train_idx, test_idx, estimators
+            )
+            state[(activation, s)] = (res, acc)
+            checkpoint.save(state)
+    finally:
+        torch.set_num_threads(threads)
+    first = state[jobs[0]][0]
+    estimates, train_acc, test_acc = {}, {}, {}
+    for activation in config.activations:
+        runs = [state[(activation, s)] for s in range(config.n_seeds)]
+        estimates[activation] = {
+            name: {q: np.stack([r.estimates[name][q] for r, _ in runs]) for q in ("i_xt", "i_ty")}
+            for name in estimators
+        }
+        train_acc[activation] = np.stack([acc[:, 0] for _, acc in runs])
+        test_acc[activation] = np.stack([acc[:, 1] for _, acc in runs])
+    counts = np.bincount(y_all.numpy())
+    p = counts / counts.sum()
+    return Result(
+        config=config, epochs=first.epochs, layer_names=first.layer_names, layer_widths=first.layer_widths,
+        estimates=estimates, train_acc=train_acc, test_acc=test_acc, n_samples=int(len(y_all)),
+        h_y=float(-(p * np.log2(p)).sum()),
+    )
+
+
+def run(config: Config | None = None) -> Result:
+    """Run (or load from the cache) the digits experiment; ``config`` defaults to the preset's."""
+    config = config or select_config(PRESETS)
+    return cached_run("digits-probes", config, _compute, PRESETS)
