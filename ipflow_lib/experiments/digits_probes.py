@@ -52,7 +52,7 @@ class Config:
 
 PRESETS = {
     "paper": Config(),
-    "quick": Config(n_seeds=2, n_epochs=60, n_logged=10),
+    "quick": Config(n_seeds=2, n_epochs=40, n_logged=8),
 }
 
 

@@ -16,7 +16,7 @@ __all__ = [
     "deterministic_ceiling",
     "estimator_curves",
     "ground_truth_gaussians",
-    "information_planes",
+    "estimator_planes",
     "noisy_ground_truth",
     "plugin_bias",
 ]
@@ -121,7 +121,7 @@ def deterministic_ceiling(result):
     return fig
 
 
-def information_planes(
+def estimator_planes(
     panels: Mapping[str, tuple],
     *,
     h_x: float | None = None,
