@@ -1,0 +1,89 @@
+"""Speed of the sweeps of chapters 3 and 4 (training size, depth, IB bound, generalization).
+
+    .venv/bin/python -m benchmarks.bench_sweeps              # vectorised sweep vs one network at a time (~2-4 min)
+    .venv/bin/python -m benchmarks.bench_sweeps --paper      # + both chapters' paper presets (wall time, memory)
+
+1. **Vectorisation.** A small training-size sweep (3 sizes × ``--seeds`` networks, ``--epochs`` epochs) is
+   computed as one call of the trainer (``vectorise="all"``), as one call per group of sizes with the same
+   number of mini-batches (``"by_batches"``, the paper preset), and, as the baseline, one network at a time
+   (a separate single-network run per size and seed, as a loop over configurations would do). All three
+   give the same numbers (tests/test_sweeps.py); the ratio is the speed-up of vectorising.
+2. **Paper presets** (``--paper``): every experiment the two chapters run, in the order the book builds
+   them (training-size, depth, ib-bound, ib-layers, generalization), on an empty cache, with the wall time
+   of each and the peak resident memory of the process. Target: under 30 minutes and 2 GB on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+def bench_vectorisation(n_seeds: int, n_epochs: int) -> None:
+    import numpy as np
+
+    from ipflow_lib.experiments import training_size as ts
+
+    base = dict(train_fractions=(0.05, 0.45, 0.85), n_seeds=n_seeds, n_epochs=n_epochs, n_logged_points=40)
+    times, results = {}, {}
+    for mode in ("all", "by_batches"):
+        tic = time.perf_counter()
+        results[mode] = ts._compute(ts.Config(vectorise=mode, **base), None)
+        times[mode] = time.perf_counter() - tic
+    tic = time.perf_counter()
+    worst = 0.0
+    for i, f in enumerate(base["train_fractions"]):
+        for j in range(n_seeds):
+            one = ts._compute(ts.Config(**{**base, "train_fractions": (f,), "n_seeds": 1, "seed": j}), None)
+            worst = max(worst, float(np.abs(one.i_xt[0, 0] - results["all"].i_xt[i, j]).max()))
+    times["one by one"] = time.perf_counter() - tic
+    n = len(base["train_fractions"]) * n_seeds
+    print(f"training-size sweep: {n} networks (3 sizes x {n_seeds} seeds), {n_epochs} epochs")
+    for mode, t in times.items():
+        print(f"  {mode:>11s}: {t:7.1f} s   speed-up vs one by one: {times['one by one'] / t:5.1f}x")
+    print(f"  largest |I(X;T)| difference, one-by-one vs vectorised: {worst:.2e} bits")
+
+
+def bench_paper() -> None:
+    from ipflow_lib.experiments import depth, generalization, ib_bound, ib_layers, training_size
+
+    total = 0.0
+    for name, module in (("training-size", training_size), ("depth", depth), ("ib-bound", ib_bound),
+                         ("ib-layers", ib_layers), ("generalization", generalization)):
+        tic = time.perf_counter()
+        result = module.run(module.PRESETS["paper"])
+        elapsed = time.perf_counter() - tic
+        total += elapsed
+        print(f"  {name:>15s}: {elapsed:7.1f} s  (peak memory so far {_peak_mb():6.0f} MB)  {result.info.describe()}",
+              flush=True)
+    print(f"paper presets of chapters 3 and 4: {total / 60:.1f} min in all, peak memory {_peak_mb():.0f} MB "
+          f"(targets: 30 min, 2048 MB)")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--paper", action="store_true", help="also run both chapters' paper presets")
+    parser.add_argument("--seeds", type=int, default=3, help="networks per size in the vectorisation benchmark")
+    parser.add_argument("--epochs", type=int, default=300, help="epochs in the vectorisation benchmark")
+    parser.add_argument("--cache", default=None,
+                        help="result cache for --paper (default: a fresh temporary folder, so nothing is reused)")
+    args = parser.parse_args(argv)
+    print(f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}")
+    bench_vectorisation(args.seeds, args.epochs)
+    if args.paper:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["IPFLOW_CACHE"] = args.cache or tmp
+            os.environ.setdefault("IPFLOW_PROGRESS", "0")
+            bench_paper()
+
+
+if __name__ == "__main__":
+    main()
