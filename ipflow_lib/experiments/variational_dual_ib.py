@@ -17,7 +17,7 @@ import numpy as np
 
 from ._common import Checkpoint, RunInfo, cached_run, progress, select_config
 
-__all__ = ["Config", "PRESETS", "Result", "run"]
+__all__ = ["Config", "PRESETS", "Result", "i_zy_at_rate", "run", "summary"]
 
 NAME = "variational-dual-ib"
 
@@ -73,7 +73,7 @@ class Config:
 PRESETS = {
     "paper": Config(),
     "quick": Config(
-        betas=(1.0, 3.0, 10.0, 100.0, 1000.0), seeds=(0,), n_epochs=30, n_eval_samples=4,
+        betas=(1.0, 3.0, 10.0, 100.0, 1000.0), seeds=(0,), n_epochs=60, n_eval_samples=4,
     ),
 }
 
@@ -184,6 +184,61 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
         **{f"{f}_{split}": stacked[f"{f}_{split}"] for f in fields for split in ("train", "test")},
         loss=stacked["loss"], noise=noise, h_y=h_y, n_train=int(y_train.size), n_test=int(y_test.size),
     )
+
+
+def i_zy_at_rate(result: Result, rates, split: str = "test") -> np.ndarray:
+    """The sweep's I(Z;Y) bound at given rates: each objective's seed-mean curve, interpolated.
+
+    Parameters
+    ----------
+    result : Result
+    rates : array_like, shape (n_rates,)
+        Rates in bits.
+    split : {"train", "test"}
+
+    Returns
+    -------
+    ndarray, shape (n_kinds, n_rates)
+        Bits; NaN where a rate lies outside the range an objective's curve covers. Points are ordered by
+        rate before interpolating (the curve is traced by β, and its rate is not always monotone in β).
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    rates = np.asarray(rates, dtype=np.float64)
+    rate = getattr(result, f"rate_{split}").mean(axis=-1)
+    i_zy = getattr(result, f"i_zy_{split}").mean(axis=-1)
+    out = np.full((rate.shape[0], rates.size), np.nan)
+    for k in range(rate.shape[0]):
+        order = np.argsort(rate[k])
+        r, v = rate[k][order], i_zy[k][order]
+        inside = (rates >= r[0]) & (rates <= r[-1])
+        out[k, inside] = np.interp(rates[inside], r, v)
+    return out
+
+
+def summary(result: Result) -> dict[str, dict[str, float]]:
+    """Headline numbers of each objective (means over seeds), keyed by kind.
+
+    Returns
+    -------
+    dict ``{kind: {...}}`` with ``leave_beta`` (smallest β with test accuracy > 0.5, ``inf`` if none),
+    ``best_accuracy`` and ``best_beta`` (highest mean test accuracy and its β), ``rate_top`` (test rate
+    at the largest β, bits), ``rate_low_train`` and ``rate_low_test`` (rates at the smallest β, bits).
+    """
+    out = {}
+    acc = result.accuracy_test.mean(axis=-1)  # (n_kinds, n_betas)
+    for i, kind in enumerate(result.kinds):
+        above = np.flatnonzero(acc[i] > 0.5)
+        j = int(np.argmax(acc[i]))
+        out[kind] = {
+            "leave_beta": float(result.betas[above[0]]) if above.size else float("inf"),
+            "best_accuracy": float(acc[i, j]),
+            "best_beta": float(result.betas[j]),
+            "rate_top": float(result.rate_test[i, -1].mean()),
+            "rate_low_train": float(result.rate_train[i, 0].mean()),
+            "rate_low_test": float(result.rate_test[i, 0].mean()),
+        }
+    return out
 
 
 def run(config: Config | None = None) -> Result:

@@ -206,7 +206,7 @@ def variational_plane(result, axes=None):
             ax.errorbar(rm, im, xerr=rs, yerr=is_, color=_COLORS.get(kind, f"C{i}"), marker="o", ms=3.5, lw=1.4,
                         capsize=0, elinewidth=0.6, label=_NAMES.get(kind, kind))
         ax.axhline(result.h_y, color="0.4", ls="--", lw=0.8, label="H(Y)")
-        ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_xscale("symlog", linthresh=1.0, linscale=0.3)
         ax.set_xlim(left=0)
         ax.set_xlabel("rate, upper bound on I(X;Z) [bits]")
         ax.set_ylabel("lower bound on I(Z;Y) [bits]")
