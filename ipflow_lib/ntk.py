@@ -625,14 +625,24 @@ class MixtureInformation(NamedTuple):
     h_z_given_x: np.ndarray
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=1)
 def _row_stats_fn():
     import jax
     import jax.numpy as jnp
-    from jax.scipy.special import logsumexp
 
-    def lse(a, mask):
-        return logsumexp(jnp.where(mask, a, -jnp.inf), axis=-1)
+    def lse_all_and_masked(a, mask):
+        """logsumexp over the last axis, over all entries and over ``mask`` (which must hold the row's
+        own entry, within ~700 of the row maximum: true for −KL_ii = 0, −BC_ii = 0 and log p_i(z_i)),
+        from one pass of exponentials."""
+        top = jnp.max(a, axis=-1, keepdims=True)
+        e = jnp.exp(a - top)
+        top = top[..., 0]
+        return top + jnp.log(e.sum(-1)), top + jnp.log(jnp.where(mask, e, 0.0).sum(-1))
+
+    def lse_masked(a, mask):
+        a = jnp.where(mask, a, -jnp.inf)
+        top = jnp.max(a, axis=-1, keepdims=True)
+        return top[..., 0] + jnp.log(jnp.exp(a - top).sum(-1))
 
     @jax.jit
     def row_stats(rows, mean, var, z, y):
@@ -644,7 +654,6 @@ def _row_stats_fn():
         sbar = 0.5 * (si[:, None] + var[None])
         bc = jnp.sum(d2 / (8 * sbar) + 0.5 * jnp.log(sbar) - 0.25 * lsi[:, None] - 0.25 * log_var[None], -1)
         n = mean.shape[0]
-        everything = jnp.ones((rows.shape[0], n), dtype=bool)
         same = yi[:, None] == y[None, :]
         not_self = rows[:, None] != jnp.arange(n)[None, :]
         zi = z[:, rows]  # (S, B, k)
@@ -653,16 +662,10 @@ def _row_stats_fn():
             -1,
         )  # (S, B, N): log p(z_i | x_j)
         s_self = jnp.take_along_axis(score, rows[None, :, None], axis=-1)[..., 0]
-        return (
-            lse(-kl, everything),
-            lse(-kl, same),
-            lse(-bc, everything),
-            lse(-bc, same),
-            s_self,
-            lse(score, everything[None]),
-            lse(score, not_self[None]),
-            lse(score, same[None]),
-        )
+        kl_all, kl_same = lse_all_and_masked(-kl, same)
+        bc_all, bc_same = lse_all_and_masked(-bc, same)
+        s_all, s_same = lse_all_and_masked(score, same[None])
+        return kl_all, kl_same, bc_all, bc_same, s_self, s_all, lse_masked(score, not_self[None]), s_same
 
     return row_stats
 

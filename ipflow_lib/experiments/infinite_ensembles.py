@@ -52,7 +52,7 @@ class Config:
 
     The ``paper`` preset follows the authors' code (``info_ntk``): Dense-Erf-Dense-Erf-Dense with the
     same σ_w in every layer and σ_b = 0, σ_w from 10⁻² to 10^0.3, t from 10⁻² to 10⁸ (log-spaced),
-    small training sets, unit observation noise in the losses; on a coarser grid (11 × 31 instead of
+    small training sets, unit observation noise in the losses; on a coarser grid (10 × 31 instead of
     100 × 100) and on the digits and 12-bit tasks instead of MNIST. ``tishby_n_test=None`` tests on the
     paper split's last 20 % (819 patterns); a number keeps only that many of them.
     """
@@ -66,15 +66,16 @@ class Config:
     depth: int = 2
     nonlinearity: str = "erf"
     b_std: float = 0.0
-    w_stds: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0)
+    w_stds: tuple[float, ...] = (0.01, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0)
     log10_t_range: tuple[float, float] = (-2.0, 8.0)
     n_times: int = 31
     noise: float = 1e-10
-    noise_sweep: tuple[float, ...] = (1e-14, 1e-6, 1e-2)
+    noise_sweep: tuple[float, ...] = (1e-14, 1e-6, 1e-3)
     obs_var: float = 1.0
-    n_samples: int = 4
+    n_samples: int = 2
     mi_seed: int = 0
     reference_w_std: float = 1.0
+    display_w_stds: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0)
 
     @property
     def times(self) -> np.ndarray:
@@ -85,12 +86,12 @@ class Config:
 PRESETS = {
     "paper": Config(),
     "quick": Config(
-        digits_n_train=150,
-        digits_n_test=200,
-        w_stds=(0.1, 0.5, 1.0, 2.0),
-        tishby_n_test=300,
+        digits_n_train=120,
+        digits_n_test=150,
+        w_stds=(0.1, 0.2, 0.5, 1.0, 2.0),
+        tishby_n_test=200,
         n_times=13,
-        n_samples=2,
+        n_samples=1,
         noise_sweep=(1e-14, 1e-6),
     ),
 }
@@ -174,6 +175,70 @@ class Result:
             if task.task == name:
                 return task
         raise KeyError(f"no task {name!r}; this result has {[t.task for t in self.tasks]}")
+
+    def summary(self) -> dict[str, float]:
+        """Numbers quoted in the chapter (for ``glue``), keyed ``<task short name>_<quantity>``.
+
+        Per task (short names ``parity``, ``ten``, ``bits``) at σ_w = ``reference_w_std``: sizes, the
+        peak and final I(X;Z) on training inputs and when the peak happens, the final I(X;Z), I(Z;Y),
+        error and Gibbs gap on test inputs, the largest test I(Z;Y); over the grid: Spearman correlations
+        of the gap with I(X;Z), I(Z;Y), KL on test inputs, the σ_w with the lowest final test Gibbs loss,
+        and the slope of log t½ against log σ_w for σ_w ≤ 0.35 (learning times, :func:`learning_times`).
+        """
+        short = {"digits-parity": "parity", "digits-10": "ten", "tishby-12bit": "bits"}
+        cfg = self.config
+        i_ref = list(self.w_stds).index(cfg.reference_w_std)
+        out: dict[str, float] = {
+            "n_w": len(self.w_stds),
+            "n_t": self.t.size,
+            "w_min": float(self.w_stds.min()),
+            "w_max": float(self.w_stds.max()),
+            "t_min": float(self.t.min()),
+            "t_max": float(self.t.max()),
+            "noise": cfg.noise,
+            "w_ref": cfg.reference_w_std,
+            "depth": cfg.depth,
+            "n_samples": cfg.n_samples,
+        }
+        corr = gap_correlations(self)
+        for tr in self.tasks:
+            k = short[tr.task]
+            train_ixz = tr.i_xz_nce[0, i_ref]
+            peak = int(np.argmax(train_ixz))
+            final = -1
+            best = int(np.nanargmin(tr.gibbs[1, :, final]))
+            out |= {
+                f"{k}_n_train": tr.n_train,
+                f"{k}_n_test": tr.n_test,
+                f"{k}_log2_n_train": float(tr.log2_n[0]),
+                f"{k}_log2_n_test": float(tr.log2_n[1]),
+                f"{k}_h_y": float(tr.h_y[0]),
+                f"{k}_train_ixz_peak": float(train_ixz[peak]),
+                f"{k}_train_ixz_peak_t": float(self.t[peak]),
+                f"{k}_train_ixz_final": float(train_ixz[final]),
+                f"{k}_train_izy_final": float(tr.i_zy_mc[0, i_ref, final]),
+                f"{k}_test_ixz_final": float(tr.i_xz_nce[1, i_ref, final]),
+                f"{k}_test_ixz_lower_final": float(tr.i_xz_lower[1, i_ref, final]),
+                f"{k}_test_ixz_upper_final": float(tr.i_xz_upper[1, i_ref, final]),
+                f"{k}_test_izy_final": float(tr.i_zy_mc[1, i_ref, final]),
+                f"{k}_test_izy_max": float(tr.i_zy_mc[1, i_ref].max()),
+                f"{k}_test_izy_max_t": float(self.t[int(np.argmax(tr.i_zy_mc[1, i_ref]))]),
+                f"{k}_test_error_final": float(tr.error[1, i_ref, final]),
+                f"{k}_test_error_min": float(tr.error[1, i_ref].min()),
+                f"{k}_gap_final": float(tr.gap("gibbs")[i_ref, final]),
+                f"{k}_best_w": float(self.w_stds[best]),
+                f"{k}_best_w_test_ixz": float(tr.i_xz_nce[1, best, final]),
+                f"{k}_best_w_test_izy": float(tr.i_zy_mc[1, best, final]),
+                f"{k}_best_w_test_error": float(tr.error[1, best, final]),
+                f"{k}_kl_final": float(tr.kl_prior[1, i_ref, final]),
+            }
+            for q, v in corr[tr.task].items():
+                out[f"{k}_rho_{q}"] = v
+            t_half = learning_times(self, tr.task)
+            ok = np.isfinite(t_half) & (self.w_stds <= 0.35)
+            slope = np.polyfit(np.log10(self.w_stds[ok]), np.log10(t_half[ok]), 1)[0] if ok.sum() >= 2 else np.nan
+            out[f"{k}_learning_slope"] = float(slope)
+        return out
 
 
 def task_data(name: str, config: Config):
@@ -287,7 +352,8 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
         data = data_cache.setdefault(name, task_data(name, config))
         arrays = state["tasks"].setdefault(name, {q: np.full((2, n_w, n_t), np.nan) for q in QUANTITIES})
         w_std = config.w_stds[i_w]
-        _, _, kernel_fn = ntk.network(config.depth, 1, config.nonlinearity, w_std, config.b_std, data[4])
+        out_dim = 1 if data[4] == 2 else data[4]  # the kernel does not depend on it; for the record
+        _, _, kernel_fn = ntk.network(config.depth, 1, config.nonlinearity, w_std, config.b_std, out_dim)
         values, ensembles = sweep_point(config, kernel_fn, data, times)
         for q in QUANTITIES:
             arrays[q][:, i_w] = values[q]

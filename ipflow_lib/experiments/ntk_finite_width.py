@@ -87,6 +87,31 @@ class Result:
     train_seconds: np.ndarray
     info: RunInfo | None = None
 
+    def summary(self) -> dict[str, float]:
+        """Numbers quoted in the chapter (for ``glue``): setup, and errors at the last time for the
+        narrowest and widest networks against the Monte-Carlo floor's median."""
+        cfg = self.config
+        return {
+            "fw_n_networks": cfg.n_networks,
+            "fw_n_train": cfg.n_train,
+            "fw_n_test": cfg.n_test,
+            "fw_lr": cfg.learning_rate,
+            "fw_t_max": float(self.t[-1]),
+            "fw_steps_max": int(round(self.t[-1] / cfg.learning_rate)),
+            "fw_width_min": int(self.widths[0]),
+            "fw_width_max": int(self.widths[-1]),
+            "fw_mean_err_narrow": float(self.mean_error[0, -1]),
+            "fw_mean_err_wide": float(self.mean_error[-1, -1]),
+            "fw_var_err_narrow": float(self.var_error[0, -1]),
+            "fw_var_err_wide": float(self.var_error[-1, -1]),
+            "fw_var_ratio_narrow": float(np.mean(self.finite_var[0, -1] / self.infinite_var[-1])),
+            "fw_var_ratio_wide": float(np.mean(self.finite_var[-1, -1] / self.infinite_var[-1])),
+            "fw_floor_mean": float(self.floor_mean_error[1, -1]),
+            "fw_floor_var": float(self.floor_var_error[1, -1]),
+            "fw_floor_mean_hi": float(self.floor_mean_error[2, -1]),
+            "fw_floor_var_hi": float(self.floor_var_error[2, -1]),
+        }
+
 
 def moment_errors(mean, var, ref_mean, ref_var) -> tuple[np.ndarray, np.ndarray]:
     """Normalised RMS errors of (mean (..., n, k), var (..., n)) against the reference, shape (...)."""

@@ -41,8 +41,8 @@ def _w_colors(n):
 
 def _w_indices(result, w_stds):
     all_w = list(np.asarray(result.w_stds))
-    if w_stds is None:
-        return list(range(len(all_w)))
+    if w_stds is None:  # the config's selection for figures, else the whole grid
+        w_stds = getattr(result.config, "display_w_stds", all_w)
     missing = [w for w in w_stds if w not in all_w]
     if missing:
         raise ValueError(f"w_stds {missing} are not in the result's grid {all_w}")
@@ -91,8 +91,9 @@ def ntk_output_distributions(result, task: str, times=(1e-1, 1e1, 1e3, 1e7), *, 
 def ntk_information_curves(result, task: str, w_stds=None):
     """I(X;Z), I(Z;Y) and the Gibbs loss against training time, one colour per weight scale σ_w.
 
-    Rows: training inputs, test inputs. Lines: sampled values (InfoNCE for I(X;Z), the unbiased estimate
-    for I(Z;Y)); shaded: the pairwise (Kolchinsky–Tracey) bounds; dotted grey: the ceilings log₂ N and H(Y).
+    ``w_stds`` defaults to ``config.display_w_stds``. Rows: training inputs, test inputs. Lines: sampled
+    values (InfoNCE for I(X;Z), the unbiased estimate for I(Z;Y)); shaded: the pairwise (Kolchinsky–Tracey)
+    bounds; dotted grey: the ceilings log₂ N and H(Y).
     """
     tr = result.task(task)
     idx = _w_indices(result, w_stds)
@@ -159,6 +160,7 @@ def ntk_information_plane(result, split: int = 1, w_stds=None):
     """Information plane I(X;Z) vs I(Z;Y) of each task: one trajectory over t per weight scale.
 
     Markers grow with training time; the sampled estimates are drawn (InfoNCE, unbiased I(Z;Y)).
+    ``w_stds`` defaults to ``config.display_w_stds``.
     """
     idx = _w_indices(result, w_stds)
     colors = _w_colors(len(idx))
