@@ -68,6 +68,9 @@ def bench_variational(n_models: int = 12, n_epochs: int = 5) -> None:
     kinds = ["vib", "vdualib"] * (n_models // 2) + ["vib"] * (n_models % 2)
     kw = dict(n_epochs=n_epochs, n_threads=1)
     print(f"\n## variational sweep: {n_models} networks (64-128-128-2x16, 1347 digits), {n_epochs} epochs, 1 thread")
+    # warm up torch (thread pool, allocator, kernels) so that neither side pays the one-time costs
+    v.train_ensemble(x, y, noise, kinds=kinds, betas=betas, gammas=betas, seeds=[0] * n_models, n_epochs=1)
+    v.train_ensemble(x, y, noise, kinds=kinds[:1], betas=betas[:1], gammas=betas[:1], seeds=[0], n_epochs=1)
     batched, t_batched = _timed(
         lambda: v.train_ensemble(x, y, noise, kinds=kinds, betas=betas, gammas=betas, seeds=[0] * n_models, **kw)
     )
