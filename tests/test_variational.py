@@ -148,3 +148,12 @@ def test_experiment_sweep_is_reproducible(tmp_path):
         np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
     assert first.n_train == 300 and first.n_test == 1497
     assert not np.array_equal(first.loss[:, :, 0], first.loss[:, :, 1])  # seeds differ
+    # the summaries: interpolation through a curve's own points returns them, NaN outside its range
+    own = first.rate_test.mean(-1)[0]
+    at = exp.i_zy_at_rate(first, np.append(own, own.max() + 1.0), "test")
+    np.testing.assert_allclose(at[0, :-1], first.i_zy_test.mean(-1)[0], atol=1e-9)
+    assert np.isnan(at[0, -1])
+    summ = exp.summary(first)
+    for i, kind in enumerate(first.kinds):
+        assert summ[kind]["best_accuracy"] == pytest.approx(first.accuracy_test.mean(-1)[i].max())
+        assert summ[kind]["leave_beta"] in (*first.betas, float("inf"))
