@@ -343,7 +343,7 @@ def infinite_ensemble(
     full_cov: bool = False,
     chunk_size: int = 256,
     batch_size: int = 512,
-    max_floats: int = 2**24,
+    max_floats: int = 2**22,
 ) -> GaussianEnsemble:
     """Mean and variance of the infinite ensemble trained by gradient flow on MSE, at times ``t``.
 
@@ -678,7 +678,7 @@ def mixture_information(
     n_samples: int = 1,
     seed: int = 0,
     base: float = 2.0,
-    max_floats: int = 2**22,
+    max_floats: int = 2**20,
 ) -> MixtureInformation:
     """I(X;Z) and I(Z;Y) of the Gaussian ensemble p(z|x_i) = N(μ_i, diag s_i), X uniform over n inputs.
 

@@ -404,3 +404,33 @@ def test_infinite_ensembles_experiment_invariants(tmp_path, monkeypatch):
         assert np.all(np.diff(task.gibbs[0], axis=-1) <= 1e-9)  # gradient flow lowers the training loss
     assert set(ie.gap_correlations(result)) == {"digits-parity", "tishby-12bit"}
     assert ie.run(config).info.from_cache
+
+
+# --------------------------------------------------------------------------------------------------
+# The digits loader (ipflow_lib.datasets.digits)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_digits_split_is_stratified_relabelled_and_train_standardised():
+    from sklearn.datasets import load_digits
+
+    from ipflow_lib.datasets import digits
+
+    data = digits((9, 4), n_train=60, n_test=40, seed=3)
+    assert data.classes == (9, 4)
+    assert data.x_train.shape == (60, 64) and data.x_test.shape == (40, 64)
+    assert np.bincount(data.y_train).tolist() == [30, 30] and np.bincount(data.y_test).tolist() == [20, 20]
+    # standardised with the training set's statistics only (constant pixels only centred)
+    assert np.allclose(data.x_train.mean(0), 0, atol=1e-12)
+    assert np.all(np.isclose(data.x_train.std(0), 1) | np.isclose(data.x_train.std(0), 0))
+    # label 0 is digit 9: recover the raw images and check
+    raw = digits((9, 4), n_train=60, n_test=40, seed=3, standardize=False)
+    images = load_digits()
+    index = {row.tobytes(): d for row, d in zip(images.data.astype(np.float64), images.target, strict=True)}
+    assert [index[row.tobytes()] for row in raw.x_train] == [(9, 4)[c] for c in raw.y_train]
+    assert digits((9, 4), n_train=60, n_test=40, seed=3).x_train == pytest.approx(data.x_train)  # same seed
+    assert digits().x_train.shape == (1797, 64)
+    with pytest.raises(ValueError, match="classes"):
+        digits((3, 3))
+    with pytest.raises(ValueError, match="n_train"):
+        digits((0, 1), n_train=500)

@@ -40,6 +40,7 @@ class Config:
     b_std: float = 0.0
     widths: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128, 256)
     n_networks: int = 256
+    networks_per_batch: int = 64
     learning_rate: float = 0.5
     times: tuple[float, ...] = (0.0, 2.0, 8.0, 32.0)
     seed: int = 0
@@ -170,6 +171,7 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
             n_networks=config.n_networks,
             seed=config.seed,
             learning_rate=config.learning_rate,
+            networks_per_batch=config.networks_per_batch,
         )
         seconds = time.perf_counter() - tic
         mean, var = ntk.ensemble_moments(outputs)
