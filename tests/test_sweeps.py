@@ -161,7 +161,10 @@ def test_generalization_experiment(cache, sweep, sweep_config):
     np.testing.assert_allclose(r.bound, input_compression_bound(sweep.i_xt, sweep.n_train[:, None, None, None], 0.1))
     np.testing.assert_allclose(r.classical, classical_bound(12.0, sweep.n_train, 0.1))
     assert np.all(r.bound <= r.classical[:, None, None, None] + 1e-12)
-    assert r.violations().shape == (len(FRACTIONS), sweep.i_xt.shape[-1])
+    v_all, v_end = r.violations(), r.violations(at_end=True)
+    assert v_all.shape == v_end.shape == (len(FRACTIONS), sweep.i_xt.shape[-1])
+    np.testing.assert_allclose(v_end, (r.gap[:, :, -1, None] > r.bound[:, :, -1]).mean(axis=1))
+    assert np.all((v_all >= 0) & (v_all <= 1))
 
 
 def test_layers_against_ib_bound(cache, sweep, sweep_config):

@@ -88,8 +88,13 @@ class Result:
         """Measured gap at the last logged epoch, (n_sizes, n_seeds)."""
         return self.gap[:, :, -1]
 
-    def violations(self) -> np.ndarray:
-        """Fraction of (network, logged epoch) pairs where the measured gap exceeds the bound, (n_sizes, n_layers)."""
+    def violations(self, at_end: bool = False) -> np.ndarray:
+        """Fraction of networks (and logged epochs) where the measured gap exceeds the bound, (n_sizes, n_layers).
+
+        ``at_end``: at the last logged epoch only; otherwise over all (network, logged epoch) pairs.
+        """
+        if at_end:
+            return (self.final_gap[..., None] > self.final_bound).mean(axis=1)
         return (self.gap[..., None] > self.bound).mean(axis=(1, 2))
 
 
