@@ -40,7 +40,10 @@ def quick_book():
 def test_book_builds_without_warnings(quick_book):
     log = quick_book.stdout + quick_book.stderr
     assert quick_book.returncode == 0, log[-6000:]
-    assert "WARNING" not in quick_book.stderr, log[-6000:]
+    # -W already turns Sphinx warnings into a failed build; this also names them if one slips through
+    # (the Jupyter kernel's own "[IPKernelApp] WARNING" lines about its transport are not the book's)
+    sphinx_warnings = [line for line in log.splitlines() if ": WARNING:" in line]
+    assert not sphinx_warnings, "\n".join(sphinx_warnings)
 
 
 @pytest.mark.book
@@ -54,3 +57,5 @@ def test_every_chapter_is_rendered_with_its_figures_and_preset(quick_book):
             assert len(re.findall(r"<img ", html)) >= 1, f"{name} has no figure"
             assert "quick" in html, f"{name} does not say which preset produced it"
             assert "Traceback" not in html, f"{name} shows a traceback"
+            for noise in ("oneDNN custom operations", "cuda drivers", "absl::InitializeLog"):
+                assert noise not in html, f"{name} shows TensorFlow/JAX log lines ({noise!r})"
