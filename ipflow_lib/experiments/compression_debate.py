@@ -171,6 +171,10 @@ class Result:
                 "as Saxe et al. found" if verdict["tanh-fullbatch"] == "compresses" else "unlike Saxe et al."
             )
         lens = self.estimates[self.regimes[0]]
+        layer = min(3, len(self.layer_widths) - 1)  # the 4th layer at the end of training, through every lens
+        out["lens_layer"], out["lens_layer_width"] = layer + 1, int(self.layer_widths[layer])
+        for est, values in lens.items():
+            out[f"lens_{est}_final"] = float(values.i_xt[:, -1, layer].mean())
         if "noisy_stderr" in lens:
             out["noisy_max_stderr"] = float(np.nanmax(lens["noisy_stderr"].i_xt.mean(axis=0)))
         return out
