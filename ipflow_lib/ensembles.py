@@ -332,9 +332,9 @@ def train_ensemble(
     def per_layer_sq(v):
         return jax.ops.segment_sum(v, segments, num_segments=n_layers + 1)[:n_layers]
 
-    def loss_fn(flat, idx, weight):
-        _, logits = forward(unravel(flat), Xj[idx], activation)
-        ce = -jax.nn.log_softmax(logits, axis=-1)[jnp.arange(idx.shape[0]), yj[idx]]
+    def loss_fn(flat, idx, weight, X, y):
+        _, logits = forward(unravel(flat), X[idx], activation)
+        ce = -jax.nn.log_softmax(logits, axis=-1)[jnp.arange(idx.shape[0]), y[idx]]
         return jnp.sum(weight * ce)
 
     index_bits = max(int(n_samples - 1).bit_length(), 1)
@@ -343,7 +343,7 @@ def train_ensemble(
     low_mask = jnp.uint32((1 << index_bits) - 1)
     high_mask = jnp.uint32(0xFFFFFFFF) ^ low_mask
 
-    def one_epoch(flat, opt_state, key, mask, base_order, n_train, epoch):
+    def one_epoch(flat, opt_state, key, mask, base_order, n_train, epoch, X, y):
         """One epoch of one network; returns the new state and the weight-gradient statistics."""
         if n_batches == 1:  # full batch: the order does not matter
             order = base_order
@@ -360,7 +360,7 @@ def train_ensemble(
             flat, opt_state, g_mean, g_m2, count = carry
             idx, ok = xs
             n_ok = ok.sum()
-            grads = jax.grad(loss_fn)(flat, idx, ok / jnp.maximum(n_ok, 1))
+            grads = jax.grad(loss_fn)(flat, idx, ok / jnp.maximum(n_ok, 1), X, y)
             updates, new_state = tx.update(grads, opt_state, flat)
             active = n_ok > 0  # an empty (padding) batch changes nothing, not even Adam's moments
             flat = jnp.where(active, flat + updates, flat)
@@ -380,38 +380,40 @@ def train_ensemble(
         stats = jnp.sqrt(jnp.stack([per_layer_sq(g_mean * g_mean), per_layer_sq(var)]))
         return flat, opt_state, stats
 
-    n_train = jnp.asarray(train_mask.sum(axis=1))
-    masks_j = jnp.asarray(train_mask)
-    base_orders = jnp.asarray(np.argsort(~train_mask, axis=1, kind="stable").astype(np.int32))
-    epoch_v = jax.vmap(one_epoch, in_axes=(0, 0, 0, 0, 0, 0, None))
+    # The data travel as arguments of the jitted functions: closed-over arrays would become compile-time
+    # constants, which XLA then spends seconds constant-folding.
+    te_count = np.maximum(test_mask.sum(axis=1, keepdims=True), 1)
+    data = {
+        "X": Xj, "y": yj, "mask": jnp.asarray(train_mask), "n_train": jnp.asarray(train_mask.sum(axis=1)),
+        "base_order": jnp.asarray(np.argsort(~train_mask, axis=1, kind="stable").astype(np.int32)),
+        "train_w": jnp.asarray(train_mask / train_mask.sum(axis=1, keepdims=True), dtype=jnp.float32),
+        "test_w": jnp.asarray(test_mask / te_count, dtype=jnp.float32),
+    }
+    epoch_v = jax.vmap(one_epoch, in_axes=(0, 0, 0, 0, 0, 0, None, None, None))
+
+    def epoch_all(p, o, keys, epoch, d):
+        return epoch_v(p, o, keys, d["mask"], d["base_order"], d["n_train"], epoch, d["X"], d["y"])
 
     @jax.jit
-    def advance(params, opt_state, keys, start, stop):
+    def advance(params, opt_state, keys, start, stop, d):
         def body(epoch, state):
-            p, o = state
-            p, o, _ = epoch_v(p, o, keys, masks_j, base_orders, n_train, epoch)
+            p, o, _ = epoch_all(*state, keys, epoch, d)
             return p, o
 
         return jax.lax.fori_loop(start, stop, body, (params, opt_state))
 
-    @jax.jit
-    def epoch_with_stats(params, opt_state, keys, epoch):
-        return epoch_v(params, opt_state, keys, masks_j, base_orders, n_train, epoch)
-
-    tr_w = jnp.asarray(train_mask / train_mask.sum(axis=1, keepdims=True), dtype=jnp.float32)
-    te_count = np.maximum(test_mask.sum(axis=1, keepdims=True), 1)
-    te_w = jnp.asarray(test_mask / te_count, dtype=jnp.float32)
+    epoch_with_stats = jax.jit(epoch_all)
 
     @jax.jit
-    def evaluate(params):
+    def evaluate(params, d):
         def one(flat, trw, tew):
-            layers, logits = forward(unravel(flat), Xj, activation)
-            ce = -jax.nn.log_softmax(logits, axis=-1)[jnp.arange(n_samples), yj]
-            correct = (jnp.argmax(logits, axis=-1) == yj).astype(jnp.float32)
+            layers, logits = forward(unravel(flat), d["X"], activation)
+            ce = -jax.nn.log_softmax(logits, axis=-1)[jnp.arange(n_samples), d["y"]]
+            correct = (jnp.argmax(logits, axis=-1) == d["y"]).astype(jnp.float32)
             wnorm = jnp.sqrt(per_layer_sq(flat * flat))
             return layers, jnp.stack([ce @ trw, ce @ tew, correct @ trw, correct @ tew]), wnorm
 
-        return jax.vmap(one)(params, tr_w, te_w)
+        return jax.vmap(one)(params, d["train_w"], d["test_w"])
 
     keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds, dtype=jnp.uint32))
     init_keys = jax.vmap(lambda k: jax.random.fold_in(k, 0))(keys)
@@ -461,9 +463,9 @@ def train_ensemble(
             for i in range(start_index, n_logged):
                 target = int(logged[i])
                 if target > epoch:
-                    params, opt_state = advance(params, opt_state, shuffle_keys, epoch, target)
+                    params, opt_state = advance(params, opt_state, shuffle_keys, epoch, target, data)
                     epoch = target
-                layers, m, wn = evaluate(params)
+                layers, m, wn = evaluate(params, data)
                 m = np.asarray(m)
                 if not np.isfinite(m).all():
                     bad = np.flatnonzero(~np.isfinite(m).all(axis=1))
@@ -480,7 +482,7 @@ def train_ensemble(
                 if pending is not None:
                     pending.result()  # re-raises an estimator's error here
                 pending = pool.submit(run_estimators, host_layers, target) if host_layers is not None else None
-                params, opt_state, stats = epoch_with_stats(params, opt_state, shuffle_keys, epoch)
+                params, opt_state, stats = epoch_with_stats(params, opt_state, shuffle_keys, epoch, data)
                 epoch += 1
                 grad[:, :, i] = np.moveaxis(np.asarray(stats), 1, 0)
                 bar.update(1)

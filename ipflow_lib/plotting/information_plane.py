@@ -65,7 +65,7 @@ def information_plane(
     if bound is not None:
         ax.plot(bound[0], bound[1], color="k", lw=1.4, label="IB bound", zorder=3)
     if h_x is not None:
-        ax.axvline(h_x, color="0.3", ls="--", lw=0.8, label=f"log2 N = {h_x:.0f} bits")
+        ax.axvline(h_x, color="0.3", ls="--", lw=0.8, label=f"log2 N = {h_x:.4g} bits")
     if h_y is not None:
         ax.axhline(h_y, color="0.3", ls=":", lw=0.8, label=f"H(Y) = {h_y:.4f} bits")
     fig.colorbar(sc, ax=ax, label="epoch")
