@@ -231,6 +231,10 @@ class Result:
                 f"{k}_best_w_test_izy": float(tr.i_zy_mc[1, best, final]),
                 f"{k}_best_w_test_error": float(tr.error[1, best, final]),
                 f"{k}_kl_final": float(tr.kl_prior[1, i_ref, final]),
+                f"{k}_test_gibbs_first": float(tr.gibbs[1, i_ref, 0]),
+                f"{k}_test_bayes_first": float(tr.bayes[1, i_ref, 0]),
+                f"{k}_test_gibbs_final": float(tr.gibbs[1, i_ref, final]),
+                f"{k}_test_bayes_final": float(tr.bayes[1, i_ref, final]),
             }
             for q, v in corr[tr.task].items():
                 out[f"{k}_rho_{q}"] = v
