@@ -6,8 +6,9 @@
 1. **Vectorisation.** A small training-size sweep (3 sizes × ``--seeds`` networks, ``--epochs`` epochs) is
    computed as one call of the trainer (``vectorise="all"``), as one call per group of sizes with the same
    number of mini-batches (``"by_batches"``, the paper preset), and, as the baseline, one network at a time
-   (a separate single-network run per size and seed, as a loop over configurations would do). All three
-   give the same numbers (tests/test_sweeps.py); the ratio is the speed-up of vectorising.
+   (a separate single-network run per size and seed, as a loop over configurations would do); the grouped
+   calls also run one per CPU core in threads (``n_workers``). All give the same numbers
+   (tests/test_sweeps.py); the ratios are the speed-ups of vectorising and of the threads.
 2. **Paper presets** (``--paper``): every experiment the two chapters run, in the order the book builds
    them (training-size, depth, ib-bound, ib-layers, generalization), on an empty cache, with the wall time
    of each and the peak resident memory of the process. Target: under 30 minutes and 2 GB on 2 cores.
@@ -37,24 +38,29 @@ def bench_vectorisation(n_seeds: int, n_epochs: int) -> None:
     import numpy as np
 
     from ipflow_lib.experiments import training_size as ts
+    from ipflow_lib.experiments._sweep import default_workers
 
     base = dict(train_fractions=(0.05, 0.45, 0.85), n_seeds=n_seeds, n_epochs=n_epochs, n_logged_points=40)
     times, results = {}, {}
-    for mode in ("all", "by_batches"):
+    modes = {"all, 1 thread": ("all", 1), "by_batches, 1 thread": ("by_batches", 1),
+             f"by_batches, {default_workers(3)} threads": ("by_batches", None)}
+    for label, (mode, workers) in modes.items():
         tic = time.perf_counter()
-        results[mode] = ts._compute(ts.Config(vectorise=mode, **base), None)
-        times[mode] = time.perf_counter() - tic
+        results[label] = ts._compute(ts.Config(vectorise=mode, n_workers=workers, **base), None)
+        times[label] = time.perf_counter() - tic
     tic = time.perf_counter()
     worst = 0.0
+    reference = results["all, 1 thread"]
     for i, f in enumerate(base["train_fractions"]):
         for j in range(n_seeds):
-            one = ts._compute(ts.Config(**{**base, "train_fractions": (f,), "n_seeds": 1, "seed": j}), None)
-            worst = max(worst, float(np.abs(one.i_xt[0, 0] - results["all"].i_xt[i, j]).max()))
-    times["one by one"] = time.perf_counter() - tic
+            one = ts._compute(ts.Config(**{**base, "train_fractions": (f,), "n_seeds": 1, "seed": j,
+                                           "n_workers": 1}), None)
+            worst = max(worst, float(np.abs(one.i_xt[0, 0] - reference.i_xt[i, j]).max()))
+    times["one by one (baseline)"] = time.perf_counter() - tic
     n = len(base["train_fractions"]) * n_seeds
     print(f"training-size sweep: {n} networks (3 sizes x {n_seeds} seeds), {n_epochs} epochs")
-    for mode, t in times.items():
-        print(f"  {mode:>11s}: {t:7.1f} s   speed-up vs one by one: {times['one by one'] / t:5.1f}x")
+    for label, t in times.items():
+        print(f"  {label:>22s}: {t:7.1f} s   speed-up vs one by one: {times['one by one (baseline)'] / t:5.1f}x")
     print(f"  largest |I(X;T)| difference, one-by-one vs vectorised: {worst:.2e} bits")
 
 
@@ -78,8 +84,8 @@ def bench_paper() -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--paper", action="store_true", help="also run both chapters' paper presets")
-    parser.add_argument("--seeds", type=int, default=3, help="networks per size in the vectorisation benchmark")
-    parser.add_argument("--epochs", type=int, default=300, help="epochs in the vectorisation benchmark")
+    parser.add_argument("--seeds", type=int, default=4, help="networks per size in the vectorisation benchmark")
+    parser.add_argument("--epochs", type=int, default=1000, help="epochs in the vectorisation benchmark")
     parser.add_argument("--cache", default=None,
                         help="result cache for --paper (default: a fresh temporary folder, so nothing is reused)")
     args = parser.parse_args(argv)

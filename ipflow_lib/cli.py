@@ -58,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         except KeyError as err:
             print(f"ipflow: {err.args[0]}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:
+            print(f"\nipflow: interrupted. Finished experiments are cached, and long runs save checkpoints as "
+                  f"they go (about every minute) in {experiments.cache_dir() / 'checkpoints'}: the same command "
+                  "resumes from the last one.", file=sys.stderr)
+            return 130
     if args.action == "path":
         print(experiments.cache_dir())
     else:

@@ -35,12 +35,17 @@ __all__ = [
     "OPTIMIZERS",
     "EnsembleRun",
     "Estimates",
+    "TrainingStopped",
     "forward",
     "init_params",
     "initial_params",
     "log_spaced_epochs",
     "train_ensemble",
 ]
+
+
+class TrainingStopped(RuntimeError):
+    """A run of :func:`train_ensemble` was stopped through its ``stop`` event (its checkpoint holds the progress)."""
 
 
 def log_spaced_epochs(n_epochs: int, n_points: int = 1800) -> np.ndarray:
@@ -240,6 +245,7 @@ def train_ensemble(
     record_epochs: Sequence[int] = (),
     checkpoint=None,
     checkpoint_every_s: float = 60.0,
+    stop=None,
     desc: str | None = None,
 ) -> EnsembleRun:
     """Train ``len(seeds)`` MLPs at once and stream estimators over their layers at the logged epochs.
@@ -271,6 +277,10 @@ def train_ensemble(
     checkpoint : :class:`ipflow_lib.experiments.Checkpoint` or None
         Where partial progress is saved every ``checkpoint_every_s`` seconds; a run restarted with the same
         arguments and checkpoint resumes and gives the same numbers.
+    stop : :class:`threading.Event` or None
+        Set by another thread to stop this run at its next logged epoch: the run saves its checkpoint
+        (when it has one) and raises :class:`TrainingStopped`. Used to interrupt runs in worker threads,
+        which Ctrl-C does not reach.
     desc : label of the progress bar
 
     Returns
@@ -281,6 +291,8 @@ def train_ensemble(
     ------
     ValueError
         Wrong shapes, bad settings, or a run that diverged (NaN loss), with the epoch where it happened.
+    TrainingStopped
+        ``stop`` was set; the progress so far is in ``checkpoint``.
     """
     import jax
     import jax.numpy as jnp
@@ -492,6 +504,17 @@ def train_ensemble(
                         pending = None
                     save(i + 1)
                     last_save = time.monotonic()
+                if stop is not None and stop.is_set() and i + 1 < n_logged:
+                    if pending is not None:
+                        pending.result()
+                        pending = None
+                    if checkpoint is not None:
+                        save(i + 1)
+                    raise TrainingStopped(
+                        f"stopped at epoch {epoch} of {n_epochs} ({desc or f'{n_nets} nets'}); "
+                        + ("progress saved: the same call resumes from here" if checkpoint is not None
+                           else "no checkpoint, progress lost")
+                    )
             if pending is not None:
                 pending.result()
     finally:

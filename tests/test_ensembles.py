@@ -171,6 +171,34 @@ def test_interrupted_run_resumes_with_identical_numbers(data, tmp_path):
     np.testing.assert_allclose(resumed.grad_std, reference.grad_std)
 
 
+def test_stop_event_saves_progress_and_the_run_resumes(data, tmp_path):
+    """A run in a worker thread is stopped through its event (Ctrl-C reaches only the main thread)."""
+    import threading
+
+    from ipflow_lib.ensembles import TrainingStopped
+
+    X, y, train, test = data
+    kw = dict(seeds=[0, 1, 2], hidden_widths=WIDTHS, batch_size=128, n_epochs=12, logged_epochs=[0, 1, 3, 7, 11],
+              learning_rate=1e-2)
+    reference = train_ensemble(X, y, train, test, **kw)
+    stop, calls = threading.Event(), []
+
+    def stopping(t, labels):  # sets the event while logged epoch 3 is measured (the estimators' thread)
+        calls.append(1)
+        if len(calls) == 2 * 4 + 1:
+            stop.set()
+        return binned_mi(t, labels)
+
+    ckpt = Checkpoint(tmp_path / "run.pkl")
+    with pytest.raises(TrainingStopped, match="progress saved"):
+        train_ensemble(X, y, train, test, estimators={"binning": stopping}, checkpoint=ckpt, stop=stop, **kw)
+    state = ckpt.load()
+    assert 3 <= state["index"] < 5 and state["epoch"] == kw["logged_epochs"][state["index"] - 1] + 1
+    resumed = train_ensemble(X, y, train, test, checkpoint=ckpt, **kw)
+    np.testing.assert_array_equal(resumed.estimates["binning"].i_xt, reference.estimates["binning"].i_xt)
+    np.testing.assert_allclose(resumed.params[0][0], reference.params[0][0])
+
+
 def test_divergence_is_reported(data):
     X, y, train, test = data
     with pytest.raises(ValueError, match="diverged"):

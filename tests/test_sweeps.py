@@ -70,7 +70,7 @@ def _assert_same(a, b, where_a, where_b):
 def test_vectorised_sweep_equals_networks_run_one_by_one(sweep, sweep_config):
     # the same sweep, grouped by mini-batches per epoch (two calls) instead of one call
     grouped = training_size._compute(
-        training_size.Config(**{**sweep_config.__dict__, "vectorise": "by_batches"}), None
+        training_size.Config(**{**sweep_config.__dict__, "vectorise": "by_batches", "n_workers": 2}), None
     )
     assert len(training_size._groups(grouped.config, grouped.n_train)) == 2
     _assert_same(sweep, grouped, np.s_[:], np.s_[:])
@@ -82,6 +82,40 @@ def test_vectorised_sweep_equals_networks_run_one_by_one(sweep, sweep_config):
         )
         _assert_same(sweep, one, np.s_[i, j], np.s_[0, 0])
         np.testing.assert_array_equal(one.train_mask[0, 0], sweep.train_mask[i, j])
+
+
+def test_interrupted_threaded_sweep_resumes_with_the_same_numbers(sweep, sweep_config, tmp_path, monkeypatch):
+    """One group fails while another trains in a second thread: the other stops and saves its progress, the
+    failed group's error reaches the caller, and a rerun gives the numbers of the uninterrupted sweep."""
+    import threading
+
+    import ipflow_lib.ensembles
+    from ipflow_lib.experiments import Checkpoint
+
+    cfg = training_size.Config(**{**sweep_config.__dict__, "vectorise": "by_batches", "n_workers": 2})
+    real = ipflow_lib.ensembles.train_ensemble
+
+    begun = threading.Event()
+
+    def failing(*args, **kw):  # the 5 % group fails once the 45 % group trains beside it
+        if kw["desc"].endswith("sizes 5 %"):
+            assert begun.wait(timeout=60)
+            raise RuntimeError("simulated failure")
+        begun.set()
+        return real(*args, **kw)
+
+    monkeypatch.setattr(ipflow_lib.ensembles, "train_ensemble", failing)
+    ckpt = Checkpoint(tmp_path / "sweep.pkl")
+    with pytest.raises(RuntimeError, match="simulated failure"):
+        training_size._compute(cfg, ckpt)
+    # the 45 % group was stopped at a logged epoch with its progress saved, not run to the end
+    (group_ckpt,) = tmp_path.glob("sweep-group*.pkl")
+    assert 0 < Checkpoint(group_ckpt).load()["index"] < cfg.logged_epochs.size
+    assert not (ckpt.load() or {}).get("groups")
+    monkeypatch.setattr(ipflow_lib.ensembles, "train_ensemble", real)
+    resumed = training_size._compute(cfg, ckpt)
+    _assert_same(sweep, resumed, np.s_[:], np.s_[:])
+    assert not list(tmp_path.glob("sweep-group*.pkl"))  # group checkpoints are removed once a group is done
 
 
 def test_vectorisation_groups():
@@ -144,6 +178,12 @@ def test_depth_sweep_shapes_and_padding(cache):
         assert getattr(r, name).shape == (2, 4) and getattr(r, f"{name}_ci").shape == (2, 4, 2)
         assert np.isnan(getattr(r, name)[0, 2:]).all()
     assert np.all(np.isin(r.fit_epoch[~np.isnan(r.fit_epoch)], r.logged_epochs))
+    assert r.accuracy_epoch.shape == (2,) and r.accuracy_epoch_ci.shape == (2, 2)
+    for d in range(2):
+        expected = depth.first_epoch_reaching(r.train_acc[d].mean(0), r.logged_epochs, cfg.accuracy_level)
+        np.testing.assert_equal(r.accuracy_epoch[d], expected)
+    assert depth.first_epoch_reaching([0.1, 0.5, 0.97, 0.96], [0, 1, 2, 3], 0.95) == 2
+    assert np.isnan(depth.first_epoch_reaching([0.1, 0.5], [0, 1], 0.95))
     assert r.layer(1, "last_hidden") == 2 and r.layer(1, "output") == 3
     # the 5-hidden... here 3-hidden network at depth index 1 is the same network whatever else is in the sweep
     alone = depth._compute(depth.Config(architectures=((10, 7, 5),), n_bootstrap=0, **TINY), None)

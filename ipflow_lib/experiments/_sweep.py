@@ -10,6 +10,8 @@ cell of every input), from which any quantity of the final layers can be recompu
 from __future__ import annotations
 
 import dataclasses
+import os
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -52,6 +54,19 @@ def layer_cells(t: np.ndarray, n_bins: int, value_range=(-1.0, 1.0)) -> np.ndarr
     return cells
 
 
+def default_workers(n_groups: int) -> int:
+    """Groups trained at the same time: one per CPU core, at most one per group.
+
+    The trainer runs each call on about one core (its operations are too small for XLA to split), and JAX
+    releases the GIL while it computes, so two groups in two threads take half the time on two cores.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))  # the cores this process may use (containers, taskset)
+    except AttributeError:  # not on every platform
+        cores = os.cpu_count() or 1
+    return max(1, min(n_groups, cores))
+
+
 def train_groups(
     X: np.ndarray,
     y: np.ndarray,
@@ -65,6 +80,7 @@ def train_groups(
     n_epochs: int,
     logged_epochs: np.ndarray,
     checkpoint: Checkpoint | None,
+    n_workers: int | None = None,
 ) -> list[dict[str, np.ndarray]]:
     """Train every group (one :func:`train_ensemble` call each) and return one dict of arrays per group.
 
@@ -72,9 +88,15 @@ def train_groups(
     ``train_acc``, ``test_acc`` (n, n_logged); ``cells`` (n, n_layers, n_samples) int32 at the last logged
     epoch; ``layer_widths`` (n_layers,).
 
-    Finished groups are saved in ``checkpoint`` and the running group in a sibling checkpoint file, so an
-    interrupted sweep resumes where it stopped and gives the same numbers.
+    ``n_workers`` groups are trained at the same time, in threads (default :func:`default_workers`), the
+    largest first; a group's numbers do not depend on which others run beside it. Finished groups are saved
+    in ``checkpoint`` and running groups in sibling checkpoint files, so an interrupted sweep resumes where
+    it stopped and gives the same numbers. When one group fails or the sweep is interrupted (Ctrl-C), the
+    groups running beside it stop at their next logged epoch and save their progress first.
     """
+    import time
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
     from ..ensembles import train_ensemble
     from ..estimators import binned_mi
 
@@ -84,11 +106,12 @@ def train_groups(
     state = (checkpoint.load() if checkpoint is not None else None) or {}
     done: dict[int, dict] = dict(state.get("groups", {}))
     last = int(logged_epochs[-1])
-    out = []
-    for k, group in enumerate(groups):
-        if k in done:
-            out.append(done[k])
-            continue
+    lock = threading.Lock()
+    stop = threading.Event()
+    start = time.perf_counter() - float(state.get("_elapsed_s", 0.0))  # compute time of earlier runs counts
+
+    def train(k: int) -> None:
+        group = groups[k]
         sub = None
         if checkpoint is not None:
             sub = Checkpoint(checkpoint.path.with_name(f"{checkpoint.path.stem}-group{k}.pkl"))
@@ -105,18 +128,41 @@ def train_groups(
             estimators={"binning": binning},
             record_epochs=[last],
             checkpoint=sub,
+            stop=stop,
             desc=group.desc,
         )
         est = run.estimates["binning"]
         cells = np.stack([layer_cells(t, n_bins) for t in run.activations[last]], axis=1)
-        done[k] = {
+        out = {
             "i_xt": est.i_xt, "i_ty": est.i_ty,
             "train_loss": run.train_loss, "test_loss": run.test_loss,
             "train_acc": run.train_acc, "test_acc": run.test_acc,
             "cells": cells, "layer_widths": np.asarray(run.layer_widths),
         }
-        out.append(done[k])
-        if checkpoint is not None:
-            checkpoint.save({"groups": done})
-            sub.clear()
-    return out
+        with lock:
+            done[k] = out
+            if checkpoint is not None:
+                checkpoint.save({"groups": dict(done), "_elapsed_s": time.perf_counter() - start})
+                sub.clear()
+
+    todo = [k for k in range(len(groups)) if k not in done]
+    # largest first (networks × mini-batch steps), so that the workers finish together
+    todo.sort(key=lambda k: -groups[k].train_mask.shape[0] * int(groups[k].train_mask.sum(axis=1).max()))
+    workers = default_workers(len(todo)) if n_workers is None else max(1, int(n_workers))
+    if workers == 1 or len(todo) <= 1:
+        for k in todo:
+            train(k)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(train, k) for k in todo]
+            try:
+                wait(futures, return_when=FIRST_EXCEPTION)
+                for future in futures:
+                    if future.done() and future.exception() is not None:
+                        raise future.exception()  # the first error, with its traceback
+            except BaseException:  # an error in a group, or Ctrl-C (which only the main thread receives)
+                stop.set()  # the running groups save their progress and stop; waiting ones never start
+                for future in futures:
+                    future.cancel()
+                raise
+    return [done[k] for k in range(len(groups))]

@@ -28,7 +28,7 @@ import numpy as np
 from ..datasets import tishby_12bit
 from ._common import RunInfo, cached_run, select_config
 
-__all__ = ["ARCHITECTURES", "Config", "PRESETS", "Result", "phase_times", "run"]
+__all__ = ["ARCHITECTURES", "Config", "PRESETS", "Result", "first_epoch_reaching", "phase_times", "run"]
 
 ARCHITECTURES: dict[int, tuple[int, ...]] = {
     1: (10,),
@@ -55,6 +55,9 @@ class Config:
     compression_level : fraction of the fall of I(X;T) that counts as compressed, in (0, 1]
     min_compression_bits : smaller falls of I(X;T) (bits) are not counted as compression
     n_bootstrap : bootstrap resamples of the networks for the intervals
+    accuracy_level : training accuracy (mean over networks) that counts as "trained", for ``accuracy_epoch``
+    n_workers : calls of the trainer run at the same time, in threads (None: one per CPU core); the numbers
+        do not depend on it
     """
 
     architectures: tuple[tuple[int, ...], ...] = tuple(ARCHITECTURES.values())
@@ -73,6 +76,8 @@ class Config:
     compression_level: float = 0.9
     min_compression_bits: float = 0.1
     n_bootstrap: int = 200
+    accuracy_level: float = 0.95
+    n_workers: int | None = None
 
     def __post_init__(self):
         if not self.architectures or any(not a or min(a) < 1 for a in self.architectures):
@@ -86,6 +91,8 @@ class Config:
                 raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
         if self.min_compression_bits < 0 or self.n_bootstrap < 0:
             raise ValueError("min_compression_bits and n_bootstrap must be ≥ 0")
+        if not 0.0 < self.accuracy_level <= 1.0:
+            raise ValueError(f"accuracy_level must be in (0, 1], got {self.accuracy_level}")
 
     @property
     def logged_epochs(self) -> np.ndarray:
@@ -128,6 +135,8 @@ class Result:
     compression_bits : (n_depths, max_layers) float, bits -- peak minus final I(X;T)
     fit_epoch_ci, compression_start_ci, compression_end_ci, compression_bits_ci : (n_depths, max_layers, 2)
         5th and 95th percentiles over bootstrap resamples of the networks
+    accuracy_epoch : (n_depths,) float -- first logged epoch at which the mean training accuracy reaches
+        ``config.accuracy_level`` (NaN if never); accuracy_epoch_ci : (n_depths, 2) its bootstrap interval
     h_y, h_x : float, bits
     layer_widths : per depth, the widths of its layers (hidden then output)
     info : RunInfo
@@ -150,6 +159,8 @@ class Result:
     compression_start_ci: np.ndarray
     compression_end_ci: np.ndarray
     compression_bits_ci: np.ndarray
+    accuracy_epoch: np.ndarray
+    accuracy_epoch_ci: np.ndarray
     h_y: float
     h_x: float
     layer_widths: tuple[tuple[int, ...], ...]
@@ -256,6 +267,13 @@ def phase_times(
     return out
 
 
+def first_epoch_reaching(values, epochs, level: float) -> float:
+    """The first of ``epochs`` at which ``values`` (n_logged,) reaches ``level``; NaN if it never does."""
+    values = np.asarray(values, dtype=float)
+    hit = values >= level
+    return float(np.asarray(epochs)[np.argmax(hit)]) if hit.any() else float("nan")
+
+
 def _bootstrap(i_xt, i_ty, epochs, n_bootstrap, seed, **levels) -> dict[str, np.ndarray]:
     """5–95 % bootstrap intervals (n_layers, 2) of :func:`phase_times` of the mean over resampled networks.
 
@@ -292,7 +310,7 @@ def _compute(config: Config, checkpoint) -> Result:
     outs = train_groups(
         X, y, specs, n_bins=config.n_bins, activation=config.activation, optimizer=config.optimizer,
         learning_rate=config.learning_rate, batch_size=config.batch_size, n_epochs=config.n_epochs,
-        logged_epochs=config.logged_epochs, checkpoint=checkpoint,
+        logged_epochs=config.logged_epochs, checkpoint=checkpoint, n_workers=config.n_workers,
     )
     depths = config.depths
     n_depths, max_layers = depths.size, int(depths.max()) + 1
@@ -319,6 +337,17 @@ def _compute(config: Config, checkpoint) -> Result:
     def stack(key):
         return np.stack([out[key] for out in outs])
 
+    train_acc = stack("train_acc")
+    acc_epoch = np.array([first_epoch_reaching(a.mean(0), epochs, config.accuracy_level) for a in train_acc])
+    acc_ci = np.full((n_depths, 2), np.nan)
+    rng = np.random.default_rng(config.seed)
+    for d, a in enumerate(train_acc):
+        draws = np.array([first_epoch_reaching(a[rng.integers(0, a.shape[0], a.shape[0])].mean(0), epochs,
+                                               config.accuracy_level) for _ in range(config.n_bootstrap)])
+        draws = draws[np.isfinite(draws)]
+        if config.n_bootstrap and draws.size >= 0.5 * config.n_bootstrap:
+            acc_ci[d] = np.percentile(draws, [5, 95])
+
     return Result(
         config=config,
         depths=depths,
@@ -327,10 +356,12 @@ def _compute(config: Config, checkpoint) -> Result:
         i_ty=i_ty,
         train_loss=stack("train_loss"),
         test_loss=stack("test_loss"),
-        train_acc=stack("train_acc"),
+        train_acc=train_acc,
         test_acc=stack("test_acc"),
         **metrics,
         **{f"{k}_ci": v for k, v in cis.items()},
+        accuracy_epoch=acc_epoch,
+        accuracy_epoch_ci=acc_ci,
         h_y=float(entropy_of_codes(y) / np.log(2)),
         h_x=float(np.log2(X.shape[0])),
         layer_widths=tuple(tuple(int(w) for w in out["layer_widths"]) for out in outs),

@@ -56,6 +56,8 @@ class Config:
     seed : network ``i`` of every size uses seed ``seed + i``
     vectorise : "all" | "by_batches" | "per_size" (see the module docstring)
     test_split : "held_out" (every input outside the training set) | "paper" (last 20 % of the permutation)
+    n_workers : calls of the trainer run at the same time, in threads (None: one per CPU core); the numbers
+        do not depend on it
     """
 
     train_fractions: tuple[float, ...] = (0.05, 0.10, 0.20, 0.30, 0.45, 0.60, 0.70, 0.85)
@@ -71,6 +73,7 @@ class Config:
     seed: int = 0
     vectorise: str = "by_batches"
     test_split: str = "held_out"
+    n_workers: int | None = None
 
     def __post_init__(self):
         fr = tuple(float(f) for f in self.train_fractions)
@@ -100,8 +103,7 @@ class Config:
 
 PRESETS = {
     "paper": Config(),
-    "quick": Config(train_fractions=(0.05, 0.45, 0.85), n_seeds=4, n_epochs=1500, n_logged_points=120,
-                    vectorise="all"),
+    "quick": Config(train_fractions=(0.05, 0.45, 0.85), n_seeds=4, n_epochs=1500, n_logged_points=120),
 }
 
 
@@ -214,7 +216,7 @@ def _compute(config: Config, checkpoint) -> Result:
     outs = train_groups(
         X, y, specs, n_bins=config.n_bins, activation=config.activation, optimizer=config.optimizer,
         learning_rate=config.learning_rate, batch_size=config.batch_size, n_epochs=config.n_epochs,
-        logged_epochs=config.logged_epochs, checkpoint=checkpoint,
+        logged_epochs=config.logged_epochs, checkpoint=checkpoint, n_workers=config.n_workers,
     )
     n_sizes, n_seeds = fractions.size, seeds.size
     fields = {}

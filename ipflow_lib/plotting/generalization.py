@@ -136,7 +136,7 @@ def final_layers_by_size(i_xt, i_ty, train_fractions, *, ax=None, h_x=None, h_y=
 
 
 def phase_times_by_depth(depths, phases, *, n_epochs: int | None = None, layer_label: str = "last hidden layer",
-                         ax=None):
+                         accuracy=None, ax=None):
     """Epochs of fitting and of compression against the number of hidden layers (SZT17 Fig. 5 claim).
 
     Parameters
@@ -146,9 +146,11 @@ def phase_times_by_depth(depths, phases, *, n_epochs: int | None = None, layer_l
         compression) and (n_depths, 2) intervals ``fit_epoch_ci``, ``compression_end_ci``
         (``experiments.depth.Result.phases``)
     n_epochs : length of training, drawn as a horizontal line (compression that ends there is censored)
+    accuracy : optional (level, epochs (n_depths,), ci (n_depths, 2)): epochs at which the training accuracy
+        reaches ``level`` (``Result.accuracy_epoch``), drawn as a fourth series
     """
     depths = np.asarray(depths, dtype=float)
-    fig, ax = new_axes(ax)
+    fig, ax = new_axes(ax, figsize=(8.4, 4.2))
     off = 0.08
 
     def bars(x, key, ci_key, **kw):
@@ -165,6 +167,11 @@ def phase_times_by_depth(depths, phases, *, n_epochs: int | None = None, layer_l
     bars(depths, "compression_start", None, color="C1", marker="^", ls=":", label="compression starts (peak of I(X;T))")
     bars(depths + off, "compression_end", "compression_end_ci", color="C3", marker="s", ls="-",
          label="compression ends")
+    if accuracy is not None:
+        level, values, ci = accuracy
+        phases = {**phases, "_acc": values, "_acc_ci": ci}
+        bars(depths + 2 * off, "_acc", "_acc_ci", color="C2", marker="D", ls="--",
+             label=f"training accuracy reaches {level:g}")
     if n_epochs is not None:
         ax.axhline(n_epochs, color="0.4", lw=0.8, ls="--", label="end of training")
     ax.set_yscale("log")
@@ -172,7 +179,7 @@ def phase_times_by_depth(depths, phases, *, n_epochs: int | None = None, layer_l
     ax.set_xlabel("number of hidden layers")
     ax.set_ylabel("epoch + 1")
     ax.set_title(f"{layer_label}: epochs of the two phases (5–95 % bootstrap intervals)", fontsize=9)
-    ax.legend(loc="best", fontsize=7)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
     return fig
 
 
@@ -239,7 +246,7 @@ def beta_per_layer(beta, train_fractions, *, layer_names=None, critical_beta=Non
     ax.set_xticks(x, layer_names or [f"L{k}" for k in x])
     ax.set_xlabel("layer")
     ax.set_ylabel(ylabel)
-    ax.legend(title="training data", ncols=2, fontsize=7)
+    ax.legend(title="training data", ncols=2, fontsize=7, loc="center right")
     return fig
 
 
