@@ -55,6 +55,17 @@ def test_information_plane_result_and_cache():
     assert "loaded from the cache" in second.info.describe()
 
 
+def test_information_plane_split_into_calls_gives_the_same_networks():
+    """The networks are trained in ``n_calls`` threaded calls; each network's numbers depend on its seed only."""
+    one = ip._compute(dataclasses.replace(TINY, n_seeds=3, n_calls=1), None)
+    three = ip._compute(dataclasses.replace(TINY, n_seeds=3, n_calls=3), None)
+    for name in ("train_loss", "test_loss", "train_acc", "test_acc", "grad_mean", "weight_norm"):
+        np.testing.assert_allclose(getattr(one, name), getattr(three, name), rtol=1e-4, atol=1e-5, err_msg=name)
+    np.testing.assert_allclose(one.i_xt, three.i_xt, atol=1e-2)  # a few inputs may cross a bin edge
+    with pytest.raises(ValueError, match="n_calls"):
+        dataclasses.replace(TINY, n_calls=0)
+
+
 def test_a_changed_library_is_not_served_from_the_cache(monkeypatch):
     calls = []
 

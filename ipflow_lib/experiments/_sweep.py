@@ -10,9 +10,10 @@ cell of every input), from which any quantity of the final layers can be recompu
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -67,6 +68,38 @@ def default_workers(n_groups: int) -> int:
     return max(1, min(n_groups, cores))
 
 
+
+def run_in_threads(jobs: Sequence[Callable[[threading.Event], None]], n_workers: int | None = None) -> None:
+    """Call ``job(stop)`` for every job, ``n_workers`` at a time in threads (None: :func:`default_workers`).
+
+    Jobs start in the given order (put the longest first). When a job raises, or the caller is interrupted
+    (Ctrl-C reaches only the main thread), ``stop`` is set so that the running jobs can save their progress
+    and return early (pass it on to :func:`ipflow_lib.ensembles.train_ensemble`), jobs not yet started
+    never start, and the first error is raised here. With one worker the jobs run one after the other in
+    the calling thread.
+    """
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    stop = threading.Event()
+    workers = default_workers(len(jobs)) if n_workers is None else max(1, int(n_workers))
+    if workers == 1 or len(jobs) <= 1:
+        for job in jobs:
+            job(stop)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(job, stop) for job in jobs]
+        try:
+            wait(futures, return_when=FIRST_EXCEPTION)
+            for future in futures:
+                if future.done() and future.exception() is not None:
+                    raise future.exception()  # the first error, with its traceback
+        except BaseException:
+            stop.set()  # the running jobs save their progress and stop; waiting ones never start
+            for future in futures:
+                future.cancel()
+            raise
+
+
 def train_groups(
     X: np.ndarray,
     y: np.ndarray,
@@ -95,7 +128,6 @@ def train_groups(
     groups running beside it stop at their next logged epoch and save their progress first.
     """
     import time
-    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
     from ..ensembles import train_ensemble
     from ..estimators import binned_mi
@@ -107,10 +139,9 @@ def train_groups(
     done: dict[int, dict] = dict(state.get("groups", {}))
     last = int(logged_epochs[-1])
     lock = threading.Lock()
-    stop = threading.Event()
     start = time.perf_counter() - float(state.get("_elapsed_s", 0.0))  # compute time of earlier runs counts
 
-    def train(k: int) -> None:
+    def train(k: int, stop: threading.Event) -> None:
         group = groups[k]
         sub = None
         if checkpoint is not None:
@@ -148,21 +179,5 @@ def train_groups(
     todo = [k for k in range(len(groups)) if k not in done]
     # largest first (networks × mini-batch steps), so that the workers finish together
     todo.sort(key=lambda k: -groups[k].train_mask.shape[0] * int(groups[k].train_mask.sum(axis=1).max()))
-    workers = default_workers(len(todo)) if n_workers is None else max(1, int(n_workers))
-    if workers == 1 or len(todo) <= 1:
-        for k in todo:
-            train(k)
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(train, k) for k in todo]
-            try:
-                wait(futures, return_when=FIRST_EXCEPTION)
-                for future in futures:
-                    if future.done() and future.exception() is not None:
-                        raise future.exception()  # the first error, with its traceback
-            except BaseException:  # an error in a group, or Ctrl-C (which only the main thread receives)
-                stop.set()  # the running groups save their progress and stop; waiting ones never start
-                for future in futures:
-                    future.cancel()
-                raise
+    run_in_threads([functools.partial(train, k) for k in todo], n_workers)
     return [done[k] for k in range(len(groups))]

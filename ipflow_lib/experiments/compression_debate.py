@@ -24,10 +24,13 @@ logged epochs only.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import threading
 
 import numpy as np
 
 from ._common import Checkpoint, RunInfo, cached_run, select_config
+from ._sweep import run_in_threads
 
 __all__ = ["COMPRESSION_THRESHOLD", "Config", "PRESETS", "Result", "regime_name", "run"]
 
@@ -224,24 +227,30 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
     seeds = config.seed + np.arange(config.n_nets)
     train, test = _masks(X.shape[0], config.train_fraction, seeds)
     state = checkpoint.load() or {"done": {}}
-    for k, (activation, batch) in enumerate(config.regimes):
+    lock = threading.Lock()
+
+    def train_regime(k: int, activation: str, batch: int | None, stop: threading.Event) -> None:
         name = regime_name(activation, batch)
-        if name in state["done"]:
-            continue
         estimators, estimator_epochs = _estimators(config, lens=(k == 0))
         sub = Checkpoint(checkpoint.path.with_name(checkpoint.path.stem + f"-{name}.pkl"))
         run = train_ensemble(
             X, y, train, test, seeds=seeds, hidden_widths=config.hidden_widths, activation=activation,
             optimizer=config.optimizer, learning_rate=config.learning_rate, batch_size=batch,
             n_epochs=config.n_epochs, logged_epochs=config.logged_epochs, estimators=estimators,
-            estimator_epochs=estimator_epochs, checkpoint=sub, desc=name,
+            estimator_epochs=estimator_epochs, checkpoint=sub, stop=stop, desc=name,
         )
-        state["done"][name] = {
-            "estimates": run.estimates, "train_acc": run.train_acc, "test_acc": run.test_acc,
-            "train_loss": run.train_loss, "layer_widths": run.layer_widths, "logged_epochs": run.logged_epochs,
-        }
-        checkpoint.save(state)
-        sub.clear()
+        with lock:
+            state["done"][name] = {
+                "estimates": run.estimates, "train_acc": run.train_acc, "test_acc": run.test_acc,
+                "train_loss": run.train_loss, "layer_widths": run.layer_widths, "logged_epochs": run.logged_epochs,
+            }
+            checkpoint.save(state)
+            sub.clear()
+
+    # the regimes are independent: trained side by side, one per CPU core (the first, with the extra
+    # estimators of the lens comparison, starts first)
+    todo = [(k, a, b) for k, (a, b) in enumerate(config.regimes) if regime_name(a, b) not in state["done"]]
+    run_in_threads([functools.partial(train_regime, *job) for job in todo])
     done = state["done"]
     names = config.regime_names
     return Result(

@@ -21,11 +21,14 @@ seeds              50 (paper)                       40 in the code, 20-40 in sav
 from __future__ import annotations
 
 import dataclasses
+import functools
+import threading
 
 import numpy as np
 
 from ..datasets import paper_split, tishby_12bit
-from ._common import RunInfo, cached_run, select_config
+from ._common import Checkpoint, RunInfo, cached_run, select_config
+from ._sweep import run_in_threads
 
 __all__ = ["Config", "PRESETS", "Result", "run", "train_test_masks"]
 
@@ -45,6 +48,7 @@ class Config:
     train_fraction: float = 0.85
     n_bins: int = 30
     seed: int = 0  # network i uses seed + i for its initialisation, mini-batches and data split
+    n_calls: int = 2  # the networks are split into this many trainer calls, run side by side (one per core)
 
     def __post_init__(self):
         if self.n_seeds < 1:
@@ -53,6 +57,8 @@ class Config:
             raise ValueError(f"n_epochs must be ≥ 2, got {self.n_epochs}")
         if self.n_bins < 2:
             raise ValueError(f"n_bins must be ≥ 2, got {self.n_bins}")
+        if self.n_calls < 1:
+            raise ValueError(f"n_calls must be ≥ 1, got {self.n_calls}")
 
     @property
     def logged_epochs(self) -> np.ndarray:
@@ -149,41 +155,60 @@ def _compute(config: Config, checkpoint) -> Result:
     from ..estimators._common import entropy_of_codes
 
     X, y = tishby_12bit()
-    train, test = train_test_masks(X.shape[0], config.train_fraction, config.seeds)
+    train_mask, test_mask = train_test_masks(X.shape[0], config.train_fraction, config.seeds)
 
     def binning(t, labels):
         return binned_mi(t, labels, n_bins=config.n_bins, value_range=(-1.0, 1.0))
 
-    run_ = train_ensemble(
-        X, y, train, test,
-        seeds=config.seeds,
-        hidden_widths=config.hidden_widths,
-        activation=config.activation,
-        optimizer=config.optimizer,
-        learning_rate=config.learning_rate,
-        batch_size=config.batch_size,
-        n_epochs=config.n_epochs,
-        logged_epochs=config.logged_epochs,
-        estimators={"binning": binning},
-        checkpoint=checkpoint,
-        desc="information plane",
-    )
-    est = run_.estimates["binning"]
+    # A network's numbers depend only on its seed (up to float rounding), so the networks are split into
+    # calls that run in threads, one per CPU core; the split is fixed by the config, not by the machine.
+    parts = [rows for rows in np.array_split(np.arange(config.n_seeds), config.n_calls) if rows.size]
+    state = (checkpoint.load() if checkpoint is not None else None) or {}
+    done: dict[int, dict[str, np.ndarray]] = dict(state.get("parts", {}))
+    lock = threading.Lock()
+    kept = ("train_loss", "test_loss", "train_acc", "test_acc", "grad_mean", "grad_std", "weight_norm")
+
+    def train_part(j: int, stop: threading.Event) -> None:
+        rows = parts[j]
+        sub = None if checkpoint is None else Checkpoint(checkpoint.path.with_name(f"{checkpoint.path.stem}-{j}.pkl"))
+        run_ = train_ensemble(
+            X, y, train_mask[rows], test_mask[rows],
+            seeds=config.seeds[rows],
+            hidden_widths=config.hidden_widths,
+            activation=config.activation,
+            optimizer=config.optimizer,
+            learning_rate=config.learning_rate,
+            batch_size=config.batch_size,
+            n_epochs=config.n_epochs,
+            logged_epochs=config.logged_epochs,
+            estimators={"binning": binning},
+            checkpoint=sub,
+            stop=stop,
+            desc=f"information plane, networks {rows[0]}-{rows[-1]}",
+        )
+        est = run_.estimates["binning"]
+        out = {"i_xt": est.i_xt, "i_ty": est.i_ty, **{name: getattr(run_, name) for name in kept},
+               "layer_widths": np.asarray(run_.layer_widths)}
+        with lock:
+            done[j] = out
+            if checkpoint is not None:
+                checkpoint.save({"parts": dict(done)})
+                sub.clear()
+
+    run_in_threads([functools.partial(train_part, j) for j in range(len(parts)) if j not in done])
+
+    def cat(name):
+        return np.concatenate([done[j][name] for j in range(len(parts))], axis=0)
+
     return Result(
         config=config,
-        logged_epochs=run_.logged_epochs,
-        i_xt=est.i_xt,
-        i_ty=est.i_ty,
+        logged_epochs=config.logged_epochs,
+        i_xt=cat("i_xt"),
+        i_ty=cat("i_ty"),
         h_y=float(entropy_of_codes(y) / np.log(2)),
         h_x=float(np.log2(X.shape[0])),
-        train_loss=run_.train_loss,
-        test_loss=run_.test_loss,
-        train_acc=run_.train_acc,
-        test_acc=run_.test_acc,
-        grad_mean=run_.grad_mean,
-        grad_std=run_.grad_std,
-        weight_norm=run_.weight_norm,
-        layer_widths=run_.layer_widths,
+        **{name: cat(name) for name in kept},
+        layer_widths=tuple(int(w) for w in done[0]["layer_widths"]),
     )
 
 
