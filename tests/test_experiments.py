@@ -97,6 +97,25 @@ def test_a_corrupt_cache_entry_is_recomputed():
     assert again.value == 2 and len(calls) == 2
 
 
+def test_a_resumed_run_reports_the_compute_time_of_the_interrupted_run_too():
+    """The chapter's "N min of computation" counts every run that built the result, not just the last."""
+    import time
+
+    def compute(config, checkpoint):
+        state = checkpoint.load() or {}
+        if "first_half" not in state:
+            time.sleep(0.3)
+            checkpoint.save({"first_half": True})
+            raise KeyboardInterrupt  # the user stops the run half-way
+        return R(1)
+
+    with pytest.raises(KeyboardInterrupt):
+        cached_run("toy-resumed", 3, compute)
+    result = cached_run("toy-resumed", 3, compute)
+    assert result.value == 1
+    assert result.info.elapsed_s >= 0.3  # the resumed call alone took milliseconds
+
+
 def test_corrupt_checkpoint_warns_and_starts_over(tmp_path):
     ckpt = Checkpoint(tmp_path / "c.pkl")
     ckpt.save({"index": 3})

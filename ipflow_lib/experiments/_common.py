@@ -118,10 +118,15 @@ class Checkpoint:
 
     A checkpoint that cannot be read (a run killed while writing, a disk error) is reported with a
     warning and removed; the run then starts over rather than failing.
+
+    ``clock_start`` (a ``time.perf_counter()`` value, set by the cached run) makes every save record the
+    compute time so far as ``_elapsed_s``, earlier interrupted runs included, so that a resumed result
+    reports the whole time it took.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, clock_start: float | None = None):
         self.path = Path(path)
+        self.clock_start = clock_start
 
     def load(self) -> dict[str, Any] | None:
         if not self.path.exists():
@@ -142,6 +147,8 @@ class Checkpoint:
             return None
 
     def save(self, state: dict[str, Any]) -> None:
+        if self.clock_start is not None:
+            state = {**state, "_elapsed_s": time.perf_counter() - self.clock_start}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".tmp{os.getpid()}")
         joblib.dump(state, tmp)
@@ -162,15 +169,15 @@ def _execute(experiment: str, config: Any, lib_hash: str, compute: Callable, pre
     """The cached call: ``compute(config, checkpoint)`` plus provenance (joblib keys the first 3 args)."""
     key = joblib.hash((experiment, config, lib_hash))
     checkpoint = Checkpoint(cache_dir() / "checkpoints" / f"{experiment}-{key}.pkl")
-    start = time.perf_counter()
     state = checkpoint.load()
-    previous = state.get("_elapsed_s", 0.0) if state else 0.0
+    # compute time of earlier, interrupted runs counts (Checkpoint.save records it)
+    checkpoint.clock_start = time.perf_counter() - float(state.get("_elapsed_s", 0.0) if state else 0.0)
     result = compute(config, checkpoint)
     info = RunInfo(
         experiment=experiment,
         preset=_preset_of(config, presets),
         library_hash=lib_hash,
-        elapsed_s=previous + time.perf_counter() - start,
+        elapsed_s=time.perf_counter() - checkpoint.clock_start,
         created=time.strftime("%Y-%m-%d %H:%M:%S"),
     )
     checkpoint.clear()

@@ -127,7 +127,6 @@ def train_groups(
     it stopped and gives the same numbers. When one group fails or the sweep is interrupted (Ctrl-C), the
     groups running beside it stop at their next logged epoch and save their progress first.
     """
-    import time
 
     from ..ensembles import train_ensemble
     from ..estimators import binned_mi
@@ -139,7 +138,6 @@ def train_groups(
     done: dict[int, dict] = dict(state.get("groups", {}))
     last = int(logged_epochs[-1])
     lock = threading.Lock()
-    start = time.perf_counter() - float(state.get("_elapsed_s", 0.0))  # compute time of earlier runs counts
 
     def train(k: int, stop: threading.Event) -> None:
         group = groups[k]
@@ -173,7 +171,7 @@ def train_groups(
         with lock:
             done[k] = out
             if checkpoint is not None:
-                checkpoint.save({"groups": dict(done), "_elapsed_s": time.perf_counter() - start})
+                checkpoint.save({"groups": dict(done)})
                 sub.clear()
 
     todo = [k for k in range(len(groups)) if k not in done]

@@ -22,7 +22,6 @@ at which outputs are compared; the noise fixes that resolution, scale-free in σ
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import numpy as np
 
@@ -348,8 +347,7 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
         raise ValueError(f"reference_w_std={config.reference_w_std} must be one of w_stds={config.w_stds}")
     times = config.times
     n_w, n_t = len(config.w_stds), times.size
-    state = checkpoint.load() or {"done": [], "tasks": {}, "_elapsed_s": 0.0}
-    start = time.perf_counter() - state["_elapsed_s"]
+    state = checkpoint.load() or {"done": [], "tasks": {}}
     todo = [(name, i) for name in config.tasks for i in range(n_w) if [name, i] not in state["done"]]
     data_cache: dict[str, tuple] = {}
     for name, i_w in progress(todo, desc=NAME, unit="σ_w"):
@@ -370,7 +368,6 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
                 "noise_i_xz": noise_sensitivity(config, ensembles, (data[1], data[3])),
             }
         state["done"].append([name, i_w])
-        state["_elapsed_s"] = time.perf_counter() - start
         checkpoint.save(state)
 
     results = []

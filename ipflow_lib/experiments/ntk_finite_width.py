@@ -154,8 +154,7 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
     inf = ntk.infinite_ensemble(kernel_fn, data.x_train, y_train, t, data.x_test, full_cov=True)
     k = y_train.shape[1]
 
-    state = checkpoint.load() or {"done": {}, "_elapsed_s": 0.0}
-    start = time.perf_counter() - state["_elapsed_s"]
+    state = checkpoint.load() or {"done": {}}
     for width in progress([w for w in config.widths if w not in state["done"]], desc=NAME, unit="width"):
         init_fn, apply_fn, _ = ntk.network(
             config.depth, width, config.nonlinearity, config.w_std, config.b_std, out_dim=k
@@ -176,7 +175,6 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
         seconds = time.perf_counter() - tic
         mean, var = ntk.ensemble_moments(outputs)
         state["done"][width] = (mean, var, seconds)
-        state["_elapsed_s"] = time.perf_counter() - start
         checkpoint.save(state)
 
     finite_mean = np.stack([state["done"][w][0] for w in config.widths])
