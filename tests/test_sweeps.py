@@ -109,13 +109,13 @@ def test_interrupted_threaded_sweep_resumes_with_the_same_numbers(sweep, sweep_c
     with pytest.raises(RuntimeError, match="simulated failure"):
         training_size._compute(cfg, ckpt)
     # the 45 % group was stopped at a logged epoch with its progress saved, not run to the end
-    (group_ckpt,) = tmp_path.glob("sweep-group*.pkl")
+    (group_ckpt,) = tmp_path.glob("sweep-*.pkl")
     assert 0 < Checkpoint(group_ckpt).load()["index"] < cfg.logged_epochs.size
-    assert not (ckpt.load() or {}).get("groups")
+    assert not (ckpt.load() or {}).get("done")
     monkeypatch.setattr(ipflow_lib.ensembles, "train_ensemble", real)
     resumed = training_size._compute(cfg, ckpt)
     _assert_same(sweep, resumed, np.s_[:], np.s_[:])
-    assert not list(tmp_path.glob("sweep-group*.pkl"))  # group checkpoints are removed once a group is done
+    assert not list(tmp_path.glob("sweep-*.pkl"))  # group checkpoints are removed once a group is done
 
 
 def test_vectorisation_groups():

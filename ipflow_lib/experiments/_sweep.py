@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
 
@@ -100,6 +100,36 @@ def run_in_threads(jobs: Sequence[Callable[[threading.Event], None]], n_workers:
             raise
 
 
+def run_resumable(
+    checkpoint: Checkpoint | None,
+    keys: Sequence[Hashable],
+    train: Callable[[Hashable, Checkpoint | None, threading.Event], dict],
+    n_workers: int | None = None,
+) -> dict:
+    """``{key: train(key, sub_checkpoint, stop)}`` for every key, the calls run side by side (:func:`run_in_threads`).
+
+    Each call gets its own checkpoint file beside ``checkpoint`` (``<stem>-<key>.pkl``) for its partial
+    progress, and a finished call's output is saved in ``checkpoint`` (under ``"done"``) at once, so an
+    interrupted run redoes only the unfinished calls. Keys start in the given order (put the longest first).
+    With ``checkpoint=None`` nothing is saved and ``sub_checkpoint`` is None.
+    """
+    state = (checkpoint.load() if checkpoint is not None else None) or {}
+    done = dict(state.get("done", {}))
+    lock = threading.Lock()
+
+    def job(key: Hashable, stop: threading.Event) -> None:
+        sub = None if checkpoint is None else Checkpoint(checkpoint.path.with_name(f"{checkpoint.path.stem}-{key}.pkl"))
+        out = train(key, sub, stop)
+        with lock:
+            done[key] = out
+            if checkpoint is not None:
+                checkpoint.save({"done": dict(done)})
+                sub.clear()
+
+    run_in_threads([functools.partial(job, key) for key in keys if key not in done], n_workers)
+    return done
+
+
 def train_groups(
     X: np.ndarray,
     y: np.ndarray,
@@ -127,23 +157,16 @@ def train_groups(
     it stopped and gives the same numbers. When one group fails or the sweep is interrupted (Ctrl-C), the
     groups running beside it stop at their next logged epoch and save their progress first.
     """
-
     from ..ensembles import train_ensemble
     from ..estimators import binned_mi
 
     def binning(t, labels):
         return binned_mi(t, labels, n_bins=n_bins, value_range=(-1.0, 1.0))
 
-    state = (checkpoint.load() if checkpoint is not None else None) or {}
-    done: dict[int, dict] = dict(state.get("groups", {}))
     last = int(logged_epochs[-1])
-    lock = threading.Lock()
 
-    def train(k: int, stop: threading.Event) -> None:
+    def train(k: int, sub: Checkpoint | None, stop: threading.Event) -> dict[str, np.ndarray]:
         group = groups[k]
-        sub = None
-        if checkpoint is not None:
-            sub = Checkpoint(checkpoint.path.with_name(f"{checkpoint.path.stem}-group{k}.pkl"))
         run = train_ensemble(
             X, y, group.train_mask, group.test_mask,
             seeds=group.seeds,
@@ -162,20 +185,15 @@ def train_groups(
         )
         est = run.estimates["binning"]
         cells = np.stack([layer_cells(t, n_bins) for t in run.activations[last]], axis=1)
-        out = {
+        return {
             "i_xt": est.i_xt, "i_ty": est.i_ty,
             "train_loss": run.train_loss, "test_loss": run.test_loss,
             "train_acc": run.train_acc, "test_acc": run.test_acc,
             "cells": cells, "layer_widths": np.asarray(run.layer_widths),
         }
-        with lock:
-            done[k] = out
-            if checkpoint is not None:
-                checkpoint.save({"groups": dict(done)})
-                sub.clear()
 
-    todo = [k for k in range(len(groups)) if k not in done]
     # largest first (networks × mini-batch steps), so that the workers finish together
-    todo.sort(key=lambda k: -groups[k].train_mask.shape[0] * int(groups[k].train_mask.sum(axis=1).max()))
-    run_in_threads([functools.partial(train, k) for k in todo], n_workers)
+    order = sorted(range(len(groups)),
+                   key=lambda k: -groups[k].train_mask.shape[0] * int(groups[k].train_mask.sum(axis=1).max()))
+    done = run_resumable(checkpoint, order, train, n_workers)
     return [done[k] for k in range(len(groups))]

@@ -24,13 +24,12 @@ logged epochs only.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import threading
 
 import numpy as np
 
 from ._common import Checkpoint, RunInfo, cached_run, select_config
-from ._sweep import run_in_threads
+from ._sweep import run_resumable
 
 __all__ = ["COMPRESSION_THRESHOLD", "Config", "PRESETS", "Result", "regime_name", "run"]
 
@@ -224,32 +223,25 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
     X, y = tishby_12bit()
     seeds = config.seed + np.arange(config.n_nets)
     train, test = _masks(X.shape[0], config.train_fraction, seeds)
-    state = checkpoint.load() or {"done": {}}
-    lock = threading.Lock()
+    regimes = {regime_name(a, b): (k, a, b) for k, (a, b) in enumerate(config.regimes)}
 
-    def train_regime(k: int, activation: str, batch: int | None, stop: threading.Event) -> None:
-        name = regime_name(activation, batch)
+    def train_regime(name: str, sub: Checkpoint, stop: threading.Event) -> dict:
+        k, activation, batch = regimes[name]
         estimators, estimator_epochs = _estimators(config, lens=(k == 0))
-        sub = Checkpoint(checkpoint.path.with_name(checkpoint.path.stem + f"-{name}.pkl"))
         run = train_ensemble(
             X, y, train, test, seeds=seeds, hidden_widths=config.hidden_widths, activation=activation,
             optimizer=config.optimizer, learning_rate=config.learning_rate, batch_size=batch,
             n_epochs=config.n_epochs, logged_epochs=config.logged_epochs, estimators=estimators,
             estimator_epochs=estimator_epochs, checkpoint=sub, stop=stop, desc=name,
         )
-        with lock:
-            state["done"][name] = {
-                "estimates": run.estimates, "train_acc": run.train_acc, "test_acc": run.test_acc,
-                "train_loss": run.train_loss, "layer_widths": run.layer_widths, "logged_epochs": run.logged_epochs,
-            }
-            checkpoint.save(state)
-            sub.clear()
+        return {
+            "estimates": run.estimates, "train_acc": run.train_acc, "test_acc": run.test_acc,
+            "train_loss": run.train_loss, "layer_widths": run.layer_widths, "logged_epochs": run.logged_epochs,
+        }
 
     # the regimes are independent: trained side by side, one per CPU core (the first, with the extra
     # estimators of the lens comparison, starts first)
-    todo = [(k, a, b) for k, (a, b) in enumerate(config.regimes) if regime_name(a, b) not in state["done"]]
-    run_in_threads([functools.partial(train_regime, *job) for job in todo])
-    done = state["done"]
+    done = run_resumable(checkpoint, list(regimes), train_regime)
     names = config.regime_names
     return Result(
         config=config,

@@ -21,14 +21,13 @@ seeds              50 (paper)                       40 in the code, 20-40 in sav
 from __future__ import annotations
 
 import dataclasses
-import functools
 import threading
 
 import numpy as np
 
 from ..datasets import paper_split, tishby_12bit
 from ._common import Checkpoint, RunInfo, cached_run, select_config
-from ._sweep import run_in_threads
+from ._sweep import run_resumable
 
 __all__ = ["Config", "PRESETS", "Result", "run", "train_test_masks"]
 
@@ -163,14 +162,10 @@ def _compute(config: Config, checkpoint) -> Result:
     # A network's numbers depend only on its seed (up to float rounding), so the networks are split into
     # calls that run in threads, one per CPU core; the split is fixed by the config, not by the machine.
     parts = [rows for rows in np.array_split(np.arange(config.n_seeds), config.n_calls) if rows.size]
-    state = (checkpoint.load() if checkpoint is not None else None) or {}
-    done: dict[int, dict[str, np.ndarray]] = dict(state.get("parts", {}))
-    lock = threading.Lock()
     kept = ("train_loss", "test_loss", "train_acc", "test_acc", "grad_mean", "grad_std", "weight_norm")
 
-    def train_part(j: int, stop: threading.Event) -> None:
+    def train_part(j: int, sub: Checkpoint | None, stop: threading.Event) -> dict[str, np.ndarray]:
         rows = parts[j]
-        sub = None if checkpoint is None else Checkpoint(checkpoint.path.with_name(f"{checkpoint.path.stem}-{j}.pkl"))
         run_ = train_ensemble(
             X, y, train_mask[rows], test_mask[rows],
             seeds=config.seeds[rows],
@@ -187,15 +182,10 @@ def _compute(config: Config, checkpoint) -> Result:
             desc=f"information plane, networks {rows[0]}-{rows[-1]}",
         )
         est = run_.estimates["binning"]
-        out = {"i_xt": est.i_xt, "i_ty": est.i_ty, **{name: getattr(run_, name) for name in kept},
-               "layer_widths": np.asarray(run_.layer_widths)}
-        with lock:
-            done[j] = out
-            if checkpoint is not None:
-                checkpoint.save({"parts": dict(done)})
-                sub.clear()
+        return {"i_xt": est.i_xt, "i_ty": est.i_ty, **{name: getattr(run_, name) for name in kept},
+                "layer_widths": np.asarray(run_.layer_widths)}
 
-    run_in_threads([functools.partial(train_part, j) for j in range(len(parts)) if j not in done])
+    done = run_resumable(checkpoint, range(len(parts)), train_part)
 
     def cat(name):
         return np.concatenate([done[j][name] for j in range(len(parts))], axis=0)
