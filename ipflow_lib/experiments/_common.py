@@ -124,9 +124,9 @@ class Checkpoint:
     reports the whole time it took.
     """
 
-    def __init__(self, path: Path, clock_start: float | None = None):
+    def __init__(self, path: Path):
         self.path = Path(path)
-        self.clock_start = clock_start
+        self.clock_start: float | None = None
 
     def load(self) -> dict[str, Any] | None:
         if not self.path.exists():
