@@ -25,16 +25,21 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from .runtime import TrainingStopped, progress
+
 ACTIVATIONS = ("tanh", "relu", "linear")
 OPTIMIZERS = ("adam", "sgd")
+INITIALISATIONS = ("truncated_normal",)
 
 Estimator = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 __all__ = [
     "ACTIVATIONS",
     "OPTIMIZERS",
+    "INITIALISATIONS",
     "EnsembleRun",
     "Estimates",
+    "TrainingSpec",
     "TrainingStopped",
     "forward",
     "init_params",
@@ -44,8 +49,6 @@ __all__ = [
 ]
 
 
-class TrainingStopped(RuntimeError):
-    """A run of :func:`train_ensemble` was stopped through its ``stop`` event (its checkpoint holds the progress)."""
 
 
 def log_spaced_epochs(n_epochs: int, n_points: int = 1800) -> np.ndarray:
@@ -62,6 +65,100 @@ def log_spaced_epochs(n_epochs: int, n_points: int = 1800) -> np.ndarray:
         raise ValueError(f"n_epochs and n_points must be ≥ 1, got {n_epochs}, {n_points}")
     grid = np.logspace(0, np.log2(n_epochs), n_points, base=2)
     return np.unique(grid.astype(np.int64)) - 1
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingSpec:
+    """How an ensemble of MLPs is trained: the one training specification of every trainer experiment.
+
+    The defaults are the SZT17 network and the authors' optimiser: 50 networks 12-10-7-5-4-3-2 with tanh
+    hidden units and a softmax output, Adam at learning rate 4·10⁻⁴, mini-batches of 512, 10 000 epochs,
+    measured at the 964 logged epochs of the authors' code.
+
+    Attributes
+    ----------
+    hidden_widths : tuple of int ≥ 1 -- hidden layer widths, e.g. (10, 7, 5, 4, 3)
+    activation : "tanh" | "relu" | "linear" -- hidden units; the output layer is always a softmax
+    optimizer : "adam" (the authors' code) | "sgd" (plain gradient descent, the paper's text)
+    learning_rate : float > 0
+    batch_size : int ≥ 1 or None -- mini-batch size (reshuffled every epoch); None = full batch
+    n_epochs : int ≥ 2 -- length of training
+    n_logged_points : int ≥ 1 -- logspace points of the logged-epoch schedule before de-duplication
+        (:func:`log_spaced_epochs`: 1800 → 964 logged epochs for 10 000 epochs)
+    init : "truncated_normal" -- W ~ truncated normal on ±2σ, σ = 1/√fan_in, b = 0 (authors' code)
+    n_networks : int ≥ 1 -- networks in the ensemble
+    seed : int ≥ 0 -- network ``i`` uses seed ``seed + i`` for its initialisation and mini-batch order
+    custom_logged_epochs : tuple of int or None -- an explicit logged-epoch schedule (strictly increasing,
+        in [0, n_epochs)) instead of the log-spaced one
+
+    Raises
+    ------
+    TypeError, ValueError
+        On a setting of the wrong type or out of range, naming the field.
+    """
+
+    hidden_widths: tuple[int, ...] = (10, 7, 5, 4, 3)
+    activation: str = "tanh"
+    optimizer: str = "adam"
+    learning_rate: float = 4e-4
+    batch_size: int | None = 512
+    n_epochs: int = 10_000
+    n_logged_points: int = 1800
+    init: str = "truncated_normal"
+    n_networks: int = 50
+    seed: int = 0
+    custom_logged_epochs: tuple[int, ...] | None = None
+
+    def __post_init__(self):
+        def integer(name, value, low):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise TypeError(f"TrainingSpec.{name} must be an int, got {value!r}")
+            if value < low:
+                raise ValueError(f"TrainingSpec.{name} must be ≥ {low}, got {value!r}")
+
+        widths = self.hidden_widths
+        if not isinstance(widths, tuple) or not widths:
+            raise TypeError(f"TrainingSpec.hidden_widths must be a non-empty tuple of ints, got {widths!r}")
+        for w in widths:
+            integer("hidden_widths", w, 1)
+        for name, choices in (("activation", ACTIVATIONS), ("optimizer", OPTIMIZERS), ("init", INITIALISATIONS)):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"TrainingSpec.{name} must be one of {choices}, got {getattr(self, name)!r}")
+        lr = self.learning_rate
+        if isinstance(lr, bool) or not isinstance(lr, int | float | np.floating) or not math.isfinite(lr) or lr <= 0:
+            raise ValueError(f"TrainingSpec.learning_rate must be a finite number > 0, got {lr!r}")
+        if self.batch_size is not None:
+            integer("batch_size", self.batch_size, 1)
+        integer("n_epochs", self.n_epochs, 2)
+        integer("n_logged_points", self.n_logged_points, 1)
+        integer("n_networks", self.n_networks, 1)
+        integer("seed", self.seed, 0)
+        if self.custom_logged_epochs is not None:
+            logged = self.custom_logged_epochs
+            if not isinstance(logged, tuple) or not logged:
+                raise TypeError(f"TrainingSpec.custom_logged_epochs must be a non-empty tuple of ints, got {logged!r}")
+            for e in logged:
+                integer("custom_logged_epochs", e, 0)
+            if any(b <= a for a, b in zip(logged[:-1], logged[1:], strict=True)) or logged[-1] >= self.n_epochs:
+                raise ValueError("TrainingSpec.custom_logged_epochs must be strictly increasing and < n_epochs "
+                                 f"= {self.n_epochs}, got {logged!r}")
+
+    @property
+    def logged_epochs(self) -> np.ndarray:
+        """The logged epochs: ``custom_logged_epochs`` if set, else :func:`log_spaced_epochs` (n_epochs,
+        n_logged_points); int64 (n_logged,)."""
+        if self.custom_logged_epochs is not None:
+            return np.asarray(self.custom_logged_epochs, dtype=np.int64)
+        return log_spaced_epochs(self.n_epochs, self.n_logged_points)
+
+    @property
+    def seeds(self) -> np.ndarray:
+        """Seeds of the networks, ``seed + arange(n_networks)``: int64 (n_networks,)."""
+        return self.seed + np.arange(self.n_networks, dtype=np.int64)
+
+    def replace(self, **changes) -> TrainingSpec:
+        """A copy with some fields changed (``dataclasses.replace``), validated again."""
+        return dataclasses.replace(self, **changes)
 
 
 @dataclasses.dataclass
@@ -231,15 +328,9 @@ def train_ensemble(
     y,
     train_mask,
     test_mask,
+    spec: TrainingSpec,
     *,
-    seeds: Sequence[int],
-    hidden_widths: Sequence[int],
-    activation: str = "tanh",
-    optimizer: str = "adam",
-    learning_rate: float = 4e-4,
-    batch_size: int | None = None,
-    n_epochs: int,
-    logged_epochs: Sequence[int],
+    seeds: Sequence[int] | None = None,
     estimators: Mapping[str, Estimator] | None = None,
     estimator_epochs: Mapping[str, Sequence[int]] | None = None,
     record_epochs: Sequence[int] = (),
@@ -259,17 +350,12 @@ def train_ensemble(
     train_mask, test_mask : bool arrays (n_nets, n_samples)
         Each network's training and test samples (see :func:`ipflow_lib.datasets.paper_split`).
         Training sets may differ in size between networks.
-    seeds : ints (n_nets,)
-        One seed per network: it alone sets that network's initialisation and mini-batch order.
-    hidden_widths : ints, e.g. (10, 7, 5, 4, 3) for the 12-10-7-5-4-3-2 network
-    activation : "tanh" | "relu" | "linear"
-        Hidden units; the output layer is always a softmax.
-    optimizer, learning_rate : "adam" (authors' code, lr 4e-4) or "sgd" (plain gradient descent)
-    batch_size : int or None
-        Mini-batch size (shuffled every epoch; the last batch of an epoch may be smaller); None = full batch.
-    n_epochs : int
-        Length of training; every logged epoch must be < n_epochs.
-    logged_epochs : ints (n_logged,), strictly increasing (e.g. :func:`log_spaced_epochs`)
+    spec : :class:`TrainingSpec`
+        Architecture, optimiser, mini-batches, epochs, logged-epoch schedule, initialisation and seeds.
+        Every logged epoch is < ``spec.n_epochs``; the state at logged epoch e is the network after e epochs.
+    seeds : ints (n_nets,), optional
+        One seed per network, overriding ``spec.seeds`` (sweeps that train several training sizes in one
+        call repeat seeds); a network's seed alone sets its initialisation and mini-batch order.
     estimators : dict name -> ``est(t, y) -> (i_xt, i_ty)``
         Called per layer with t of shape (n_nets, n_samples, n_units); default ``{"binning": binned_mi}``.
     estimator_epochs : dict name -> logged epochs at which that estimator runs (default: all of them)
@@ -299,11 +385,14 @@ def train_ensemble(
     import optax
 
     from .estimators import binned_mi
-    from .experiments import progress
 
+    if not isinstance(spec, TrainingSpec):
+        raise TypeError(f"spec must be a TrainingSpec, got {type(spec).__name__}")
+    activation, optimizer, learning_rate = spec.activation, spec.optimizer, spec.learning_rate
+    batch_size, n_epochs = spec.batch_size, spec.n_epochs
     X, y, train_mask, test_mask, seeds, widths, logged = _check_inputs(
-        X, y, train_mask, test_mask, seeds, hidden_widths, activation, optimizer, learning_rate, batch_size,
-        n_epochs, logged_epochs,
+        X, y, train_mask, test_mask, spec.seeds if seeds is None else seeds, spec.hidden_widths, activation,
+        optimizer, learning_rate, batch_size, n_epochs, spec.logged_epochs,
     )
     estimators = dict(estimators) if estimators is not None else {"binning": binned_mi}
     est_epochs = {name: logged for name in estimators}

@@ -3,6 +3,8 @@
 ``tishby_12bit``  the 12-bit task of Shwartz-Ziv & Tishby (2017), regenerated bit for bit
 ``paper_split``   the paper's train/test split (fresh permutation per seed, last 20 % tested)
 ``noisy_labels``  its noisy p(y|x) variant, needed for a non-degenerate IB curve
+``train_test_masks``  the paper split of many networks as boolean masks, one row per seed
+``noisy_12bit_joint`` p(x, y) of the noisy 12-bit task (X uniform), the input of the IB and dual-IB solvers
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ __all__ = [
     "ICOSAHEDRON_NEIGHBOURS",
     "TISHBY_12BIT_LABELS_SHA256",
     "icosahedron_distances",
+    "noisy_12bit_joint",
     "noisy_labels",
     "paper_split",
+    "train_test_masks",
     "tishby_12bit",
 ]
 
@@ -133,3 +137,40 @@ def noisy_labels(y: np.ndarray, epsilon: float, n_classes: int = 2) -> np.ndarra
     p = np.full((y.size, n_classes), epsilon / (n_classes - 1))
     p[np.arange(y.size), y] = 1.0 - epsilon
     return p
+
+
+def train_test_masks(n_samples: int, train_fraction: float, seeds) -> tuple[np.ndarray, np.ndarray]:
+    """The :func:`paper_split` of every network as boolean masks, one row per seed.
+
+    Parameters
+    ----------
+    n_samples : int
+        Size of the data set (4096 for the 12-bit task).
+    train_fraction : float in (0, 1]
+    seeds : int or sequence of ints, shape (n_networks,)
+        Row ``i`` is the split of ``paper_split(n_samples, train_fraction, seeds[i])``.
+
+    Returns
+    -------
+    train_mask, test_mask : bool ndarrays, shape (n_networks, n_samples)
+        The masks that :func:`ipflow_lib.ensembles.train_ensemble` takes. For ``train_fraction`` > 0.8
+        they overlap, as in the authors' code.
+    """
+    seeds = np.atleast_1d(seeds)
+    train = np.zeros((seeds.size, n_samples), dtype=bool)
+    test = np.zeros_like(train)
+    for row, seed in enumerate(seeds):
+        tr, te = paper_split(n_samples, train_fraction, int(seed))
+        train[row, tr] = True
+        test[row, te] = True
+    return train, test
+
+
+def noisy_12bit_joint(epsilon: float) -> np.ndarray:
+    """p(x, y) of the noisy 12-bit task, shape (4096, 2): X uniform, p(y=1|x) = y(1 − ε) + (1 − y)ε.
+
+    The IB curve of the 12-bit task needs a noisy p(y|x): with deterministic labels it is degenerate
+    (SZT17 used small ε). ``epsilon`` as in :func:`noisy_labels`; rows of the result sum to 1/4096.
+    """
+    _, y = tishby_12bit()
+    return noisy_labels(y, epsilon) / y.size

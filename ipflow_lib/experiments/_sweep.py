@@ -157,7 +157,7 @@ def train_groups(
     it stopped and gives the same numbers. When one group fails or the sweep is interrupted (Ctrl-C), the
     groups running beside it stop at their next logged epoch and save their progress first.
     """
-    from ..ensembles import train_ensemble
+    from ..ensembles import TrainingSpec, train_ensemble
     from ..estimators import binned_mi
 
     def binning(t, labels):
@@ -167,16 +167,14 @@ def train_groups(
 
     def train(k: int, sub: Checkpoint | None, stop: threading.Event) -> dict[str, np.ndarray]:
         group = groups[k]
+        spec = TrainingSpec(
+            hidden_widths=tuple(group.hidden_widths), activation=activation, optimizer=optimizer,
+            learning_rate=learning_rate, batch_size=batch_size, n_epochs=n_epochs,
+            custom_logged_epochs=tuple(int(e) for e in logged_epochs), n_networks=len(group.seeds),
+        )
         run = train_ensemble(
-            X, y, group.train_mask, group.test_mask,
+            X, y, group.train_mask, group.test_mask, spec,
             seeds=group.seeds,
-            hidden_widths=group.hidden_widths,
-            activation=activation,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            n_epochs=n_epochs,
-            logged_epochs=logged_epochs,
             estimators={"binning": binning},
             record_epochs=[last],
             checkpoint=sub,

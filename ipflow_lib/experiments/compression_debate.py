@@ -218,7 +218,7 @@ def _estimators(config: Config, lens: bool) -> tuple[dict, dict]:
 
 def _compute(config: Config, checkpoint: Checkpoint) -> Result:
     from ..datasets import tishby_12bit
-    from ..ensembles import train_ensemble
+    from ..ensembles import TrainingSpec, train_ensemble
 
     X, y = tishby_12bit()
     seeds = config.seed + np.arange(config.n_nets)
@@ -228,10 +228,13 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
     def train_regime(name: str, sub: Checkpoint, stop: threading.Event) -> dict:
         k, activation, batch = regimes[name]
         estimators, estimator_epochs = _estimators(config, lens=(k == 0))
+        spec = TrainingSpec(
+            hidden_widths=config.hidden_widths, activation=activation, optimizer=config.optimizer,
+            learning_rate=config.learning_rate, batch_size=batch, n_epochs=config.n_epochs,
+            n_logged_points=config.n_logged_points, n_networks=len(seeds),
+        )
         run = train_ensemble(
-            X, y, train, test, seeds=seeds, hidden_widths=config.hidden_widths, activation=activation,
-            optimizer=config.optimizer, learning_rate=config.learning_rate, batch_size=batch,
-            n_epochs=config.n_epochs, logged_epochs=config.logged_epochs, estimators=estimators,
+            X, y, train, test, spec, seeds=seeds, estimators=estimators,
             estimator_epochs=estimator_epochs, checkpoint=sub, stop=stop, desc=name,
         )
         return {

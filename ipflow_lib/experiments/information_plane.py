@@ -149,7 +149,7 @@ def train_test_masks(n_samples: int, train_fraction: float, seeds) -> tuple[np.n
 
 
 def _compute(config: Config, checkpoint) -> Result:
-    from ..ensembles import train_ensemble
+    from ..ensembles import TrainingSpec, train_ensemble
     from ..estimators import binned_mi
     from ..estimators._common import entropy_of_codes
 
@@ -166,16 +166,14 @@ def _compute(config: Config, checkpoint) -> Result:
 
     def train_part(j: int, sub: Checkpoint | None, stop: threading.Event) -> dict[str, np.ndarray]:
         rows = parts[j]
+        spec = TrainingSpec(
+            hidden_widths=config.hidden_widths, activation=config.activation, optimizer=config.optimizer,
+            learning_rate=config.learning_rate, batch_size=config.batch_size, n_epochs=config.n_epochs,
+            n_logged_points=config.n_logged_points, n_networks=config.n_seeds, seed=config.seed,
+        )
         run_ = train_ensemble(
-            X, y, train_mask[rows], test_mask[rows],
+            X, y, train_mask[rows], test_mask[rows], spec,
             seeds=config.seeds[rows],
-            hidden_widths=config.hidden_widths,
-            activation=config.activation,
-            optimizer=config.optimizer,
-            learning_rate=config.learning_rate,
-            batch_size=config.batch_size,
-            n_epochs=config.n_epochs,
-            logged_epochs=config.logged_epochs,
             estimators={"binning": binning},
             checkpoint=sub,
             stop=stop,
