@@ -30,10 +30,11 @@ def _timed(fn):
 
 def bench_12bit(stride: int, epsilon: float = 0.01) -> None:
     from ipflow_lib import bottleneck as bn
+    from ipflow_lib.datasets import noisy_12bit_joint
     from ipflow_lib.experiments import ib_bound
 
     config = ib_bound.PRESETS["paper"]
-    p_xy = ib_bound.joint_distribution(epsilon)
+    p_xy = noisy_12bit_joint(epsilon)
     betas = config.betas
     sub = betas[::stride]
     print(f"\n## 12-bit IB curve, ε = {epsilon}: {betas.size} β values (baseline on {sub.size}), annealed up")

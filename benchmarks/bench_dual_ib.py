@@ -7,7 +7,7 @@
    iteration against the plain self-consistent iteration (``accelerate=False``), and the dual IB on
    natural parameters against the table form. Both pairs must give the same curve.
 2. The variational sweep: M Gaussian-encoder networks trained as one batched computation
-   (``variational.train_ensemble``) against the same networks trained one at a time, per model-epoch.
+   (``variational.train_variational_ensemble``) against the same networks trained one at a time, per model-epoch.
 3. ``--paper``: the ``dual-ib`` paper preset (target: seconds) and the ``variational-dual-ib`` paper preset
    (target: under 15 minutes on 2 cores), computed without the cache; wall time and peak memory.
 """
@@ -69,15 +69,16 @@ def bench_variational(n_models: int = 12, n_epochs: int = 5) -> None:
     kw = dict(n_epochs=n_epochs, n_threads=1)
     print(f"\n## variational sweep: {n_models} networks (64-128-128-2x16, 1347 digits), {n_epochs} epochs, 1 thread")
     # warm up torch (thread pool, allocator, kernels) so that neither side pays the one-time costs
-    v.train_ensemble(x, y, noise, kinds=kinds, betas=betas, gammas=betas, seeds=[0] * n_models, n_epochs=1)
-    v.train_ensemble(x, y, noise, kinds=kinds[:1], betas=betas[:1], gammas=betas[:1], seeds=[0], n_epochs=1)
+    train = v.train_variational_ensemble
+    train(x, y, noise, kinds=kinds, betas=betas, gammas=betas, seeds=[0] * n_models, n_epochs=1)
+    train(x, y, noise, kinds=kinds[:1], betas=betas[:1], gammas=betas[:1], seeds=[0], n_epochs=1)
     batched, t_batched = _timed(
-        lambda: v.train_ensemble(x, y, noise, kinds=kinds, betas=betas, gammas=betas, seeds=[0] * n_models, **kw)
+        lambda: train(x, y, noise, kinds=kinds, betas=betas, gammas=betas, seeds=[0] * n_models, **kw)
     )
     loop = []
     start = time.perf_counter()
     for k, b in zip(kinds, betas, strict=True):
-        loop.append(v.train_ensemble(x, y, noise, kinds=[k], betas=[b], gammas=[b], seeds=[0], **kw).loss[0])
+        loop.append(train(x, y, noise, kinds=[k], betas=[b], gammas=[b], seeds=[0], **kw).loss[0])
     t_loop = time.perf_counter() - start
     diff = np.abs(np.array(loop) - batched.loss).max() / np.abs(batched.loss).max()
     per = 1e3 / (n_models * n_epochs)

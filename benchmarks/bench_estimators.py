@@ -23,17 +23,17 @@ import time
 import numpy as np
 
 
-def twelve_bit_layers(n_nets: int, seed: int = 0, scale: float = 1.0) -> tuple[list[np.ndarray], np.ndarray]:
-    """Activations of ``n_nets`` randomly initialised 12-10-7-5-4-3-2 tanh nets (softmax output) on all 4096 inputs."""
+def twelve_bit_layers(n_networks: int, seed: int = 0, scale: float = 1.0) -> tuple[list[np.ndarray], np.ndarray]:
+    """Activations of ``n_networks`` random 12-10-7-5-4-3-2 tanh networks (softmax output) on all 4096 inputs."""
     from ipflow_lib.datasets import tishby_12bit
 
     X, y = tishby_12bit()
     rng = np.random.default_rng(seed)
     sizes = (12, 10, 7, 5, 4, 3, 2)
-    h = np.broadcast_to(X, (n_nets,) + X.shape).astype(np.float64)
+    h = np.broadcast_to(X, (n_networks,) + X.shape).astype(np.float64)
     layers = []
     for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        w = np.clip(rng.standard_normal((n_nets, fan_in, fan_out)), -2, 2) * scale / np.sqrt(fan_in)
+        w = np.clip(rng.standard_normal((n_networks, fan_in, fan_out)), -2, 2) * scale / np.sqrt(fan_in)
         z = h @ w
         if k < len(sizes) - 2:
             h = np.tanh(z)
@@ -59,11 +59,12 @@ def baseline_kde(h: np.ndarray, y: np.ndarray, variance: float, factor: float) -
     return h_t / np.log(2), (h_t - h_ty) / np.log(2)
 
 
-def bench_kde(n_nets: int, baseline_nets: int, variance: float = 1e-3) -> None:
+def bench_kde(n_networks: int, baseline_nets: int, variance: float = 1e-3) -> None:
     from ipflow_lib.estimators import kde_bounds
 
-    layers, y = twelve_bit_layers(n_nets)
-    print(f"\n## KDE bounds: {n_nets} nets x {len(layers)} layers x 4096 inputs, sigma^2 = {variance:g}, both bounds")
+    layers, y = twelve_bit_layers(n_networks)
+    print(f"\n## KDE bounds: {n_networks} networks x {len(layers)} layers x 4096 inputs, sigma^2 = {variance:g}, "
+          "both bounds")
     for jobs in (1, None):
         start = time.perf_counter()
         results = [kde_bounds(t, y, variance, n_jobs=jobs) for t in layers]
@@ -78,15 +79,15 @@ def bench_kde(n_nets: int, baseline_nets: int, variance: float = 1e-3) -> None:
                 ref = baseline_kde(t[net].astype(np.float64), y, variance, factor)
                 got = getattr(results[k], f"i_xt_{bound}")[net], getattr(results[k], f"i_ty_{bound}")[net]
                 worst = max(worst, abs(ref[0] - got[0]), abs(ref[1] - got[1]))
-    slow = (time.perf_counter() - start) * n_nets / baseline_nets
-    print(f"per-net numpy baseline:     {slow:8.2f} s  (timed on {baseline_nets} nets, scaled to {n_nets})")
+    slow = (time.perf_counter() - start) * n_networks / baseline_nets
+    print(f"per-net numpy baseline:     {slow:8.2f} s  (timed on {baseline_nets} nets, scaled to {n_networks})")
     print(f"speed-up:                   {slow / fast:8.1f} x   (largest difference {worst:.1e} bits)")
 
 
-def bench_noisy(n_nets: int, variance: float = 1e-3) -> None:
+def bench_noisy(n_networks: int, variance: float = 1e-3) -> None:
     from ipflow_lib.estimators import kde_bounds, noisy_mi_estimate
 
-    layers, y = twelve_bit_layers(n_nets)
+    layers, y = twelve_bit_layers(n_networks)
     start = time.perf_counter()
     est = [noisy_mi_estimate(t, y, variance, seed=0) for t in layers]
     noisy = time.perf_counter() - start
@@ -94,14 +95,14 @@ def bench_noisy(n_nets: int, variance: float = 1e-3) -> None:
     [kde_bounds(t, y, variance) for t in layers]
     kde = time.perf_counter() - start
     se = max(float(e.i_xt_stderr.max()) for e in est)
-    print(f"\n## Noisy-layer Monte Carlo (4096 draws per net and layer), {n_nets} nets: {noisy:.2f} s "
+    print(f"\n## Noisy-layer Monte Carlo (4096 draws per net and layer), {n_networks} nets: {noisy:.2f} s "
           f"(KDE bounds: {kde:.2f} s); largest standard error {se:.3f} bits")
 
 
-def bench_binning(n_nets: int) -> None:
+def bench_binning(n_networks: int) -> None:
     from ipflow_lib.estimators import binned_mi, binned_mi_sweep
 
-    layers, y = twelve_bit_layers(n_nets)
+    layers, y = twelve_bit_layers(n_networks)
     bins = (5, 10, 15, 20, 25, 35)
     start = time.perf_counter()
     for t in layers:
@@ -109,11 +110,11 @@ def bench_binning(n_nets: int) -> None:
     fast = time.perf_counter() - start
     start = time.perf_counter()
     for t in layers:
-        for net in range(n_nets):
+        for net in range(n_networks):
             for b in bins:
                 binned_mi(t[net], y, b)
     slow = time.perf_counter() - start
-    print(f"\n## Bin sweep {bins}, {n_nets} nets x {len(layers)} layers: batched {fast:.2f} s, "
+    print(f"\n## Bin sweep {bins}, {n_networks} networks x {len(layers)} layers: batched {fast:.2f} s, "
           f"per-net loop {slow:.2f} s ({slow / fast:.1f} x)")
 
 

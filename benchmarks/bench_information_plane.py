@@ -26,40 +26,43 @@ import numpy as np
 WIDTHS = (10, 7, 5, 4, 3)
 
 
-def _masks(n_nets):
-    from ipflow_lib.experiments.information_plane import train_test_masks
+def _masks(n_networks):
+    from ipflow_lib.datasets import train_test_masks
 
-    return train_test_masks(4096, 0.85, np.arange(n_nets))
+    return train_test_masks(4096, 0.85, np.arange(n_networks))
 
 
-def jax_ms_per_net_epoch(n_nets=50, n_epochs=200) -> float:
+def jax_ms_per_net_epoch(n_networks=50, n_epochs=200) -> float:
+    """Training only: the compiled trainer's ``advance`` over ``n_epochs`` epochs, after one compiling call."""
+    import jax
+
     from ipflow_lib.datasets import tishby_12bit
-    from ipflow_lib.ensembles import train_ensemble
+    from ipflow_lib.ensembles import TrainingSpec, compile_trainer
 
     X, y = tishby_12bit()
-    train, test = _masks(n_nets)
-    kw = dict(seeds=np.arange(n_nets), hidden_widths=WIDTHS, batch_size=512, estimators={})
+    train, test = _masks(n_networks)
+    spec = TrainingSpec(hidden_widths=WIDTHS, batch_size=512, n_networks=n_networks)
+    trainer = compile_trainer(spec, (X.shape[1], *WIDTHS, 2), X.shape[0], int(train.sum(axis=1).max()))
+    data = trainer.data(X.astype(np.float32), y.astype(np.int32), train, test)
+    params, opt_state, keys = trainer.init(spec.seeds)
+    jax.block_until_ready(trainer.advance(params, opt_state, keys, 0, 1, data))  # compile + 1 epoch
     t0 = time.perf_counter()
-    train_ensemble(X, y, train, test, n_epochs=2, logged_epochs=[0], **kw)  # compile + 1 epoch
-    t1 = time.perf_counter()
-    train_ensemble(X, y, train, test, n_epochs=n_epochs + 1, logged_epochs=[0, n_epochs], **kw)
-    t2 = time.perf_counter()
-    # both calls compile the same functions; the difference is n_epochs - 0 epochs of training
-    return ((t2 - t1) - (t1 - t0)) / (n_nets * (n_epochs - 0)) * 1e3
+    jax.block_until_ready(trainer.advance(params, opt_state, keys, 0, n_epochs, data))
+    return (time.perf_counter() - t0) / (n_networks * n_epochs) * 1e3
 
 
-def torch_ms_per_net_epoch(n_nets=4, n_epochs=15) -> float:
+def torch_ms_per_net_epoch(n_networks=4, n_epochs=15) -> float:
     import torch
 
     from ipflow_lib.datasets import tishby_12bit
 
     X, y = tishby_12bit()
-    train, _ = _masks(n_nets)
+    train, _ = _masks(n_networks)
     Xt, yt = torch.tensor(X), torch.tensor(y)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # one thread is faster for networks this small: the baseline's best case
     t0 = time.perf_counter()
-    for net in range(n_nets):
+    for net in range(n_networks):
         torch.manual_seed(net)
         layers, sizes = [], (12, *WIDTHS)
         for a, b in zip(sizes[:-1], sizes[1:], strict=True):
@@ -76,7 +79,7 @@ def torch_ms_per_net_epoch(n_nets=4, n_epochs=15) -> float:
                 loss.backward()
                 opt.step()
     torch.set_num_threads(threads)
-    return (time.perf_counter() - t0) / (n_nets * n_epochs) * 1e3
+    return (time.perf_counter() - t0) / (n_networks * n_epochs) * 1e3
 
 
 def naive_binned_mi(t, y, n_bins=30):

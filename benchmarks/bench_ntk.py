@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python -m benchmarks.bench_ntk`` (add ``--skip-paper`` for the ratios only).
 
-1. ``ntk.mixture_information`` (row blocks, one fused JAX pass for pairwise and sampled bounds)
+1. ``estimators.mixture_information`` (row blocks, one fused JAX pass for pairwise and sampled bounds)
    against a plain NumPy version that builds the N×N matrices and calls ``scipy.special.logsumexp``.
 2. ``ntk.finite_ensemble`` (vmap over networks, fori_loop over steps, one jit) against a Python loop
    over networks and steps calling a jitted single-network step.
@@ -58,14 +58,14 @@ def naive_mixture_information(mean, var, y, n_samples, seed):
 
 
 def bench_mixture() -> None:
-    from ipflow_lib import ntk
+    from ipflow_lib.estimators import mixture_information
 
     rng = np.random.default_rng(0)
     for n, k in ((820, 1), (500, 10)):
         mean = rng.normal(size=(n, k))
         var = rng.uniform(0.01, 1.0, size=n)
         y = rng.integers(0, 2 if k == 1 else k, size=n)
-        fast = _timed(lambda: ntk.mixture_information(mean, var, y, n_samples=4))  # noqa: B023
+        fast = _timed(lambda: mixture_information(mean, var, y, n_samples=4))  # noqa: B023
         slow = _timed(lambda: naive_mixture_information(mean, var, y, 4, 0))  # noqa: B023
         print(f"mixture_information   N={n:4d} k={k:2d}: {fast * 1e3:7.1f} ms  vs NumPy N×N {slow * 1e3:7.1f} ms"
               f"  -> {slow / fast:5.1f}x faster")
@@ -80,19 +80,19 @@ def bench_finite() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 64))
     y = np.sign(rng.normal(size=(64, 1)))
-    n_networks, n_steps, lr = 32, 50, 0.5
+    n_networks, n_steps, learning_rate = 32, 50, 0.5
     xj, yj = jnp.asarray(x, jnp.float32), jnp.asarray(y, jnp.float32)
     for width in (8, 128):
         init_fn, apply_fn, _ = ntk.network(2, width, "erf", 1.0, 0.0)
 
         def ours(init_fn=init_fn, apply_fn=apply_fn):
-            ntk.finite_ensemble(init_fn, apply_fn, x, y, x, [n_steps * lr], n_networks=n_networks, seed=0,
-                                learning_rate=lr)
+            ntk.finite_ensemble(init_fn, apply_fn, x, y, x, [n_steps * learning_rate], n_networks=n_networks, seed=0,
+                                learning_rate=learning_rate)
 
         @jax.jit
         def step(params, apply_fn=apply_fn):
             grads = jax.grad(lambda p: 0.5 * jnp.mean((apply_fn(p, xj) - yj) ** 2))(params)
-            return jax.tree_util.tree_map(lambda p, g: p - lr * g, params, grads)
+            return jax.tree_util.tree_map(lambda p, g: p - learning_rate * g, params, grads)
 
         def loop(init_fn=init_fn, apply_fn=apply_fn, step=step):
             for key in jax.random.split(jax.random.PRNGKey(0), n_networks):

@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.bench_sweeps              # vectorised sweep vs one network at a time (~2-4 min)
     .venv/bin/python -m benchmarks.bench_sweeps --paper      # + both chapters' paper presets (wall time, memory)
 
-1. **Vectorisation.** A small training-size sweep (3 sizes × ``--seeds`` networks, ``--epochs`` epochs) is
+1. **Vectorisation.** A small training-size sweep (3 sizes × ``--networks`` networks, ``--epochs`` epochs) is
    computed as one call of the trainer (``vectorise="all"``), as one call per group of sizes with the same
    number of mini-batches (``"by_batches"``, the paper preset), and, as the baseline, one network at a time
    (a separate single-network run per size and seed, as a loop over configurations would do); the grouped
@@ -34,31 +34,34 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def bench_vectorisation(n_seeds: int, n_epochs: int) -> None:
+def bench_vectorisation(n_networks: int, n_epochs: int) -> None:
     import numpy as np
 
+    from ipflow_lib.ensembles import TrainingSpec
     from ipflow_lib.experiments import training_size as ts
     from ipflow_lib.experiments._sweep import default_workers
 
-    base = dict(train_fractions=(0.05, 0.45, 0.85), n_seeds=n_seeds, n_epochs=n_epochs, n_logged_points=40)
+    fractions = (0.05, 0.45, 0.85)
+    spec = TrainingSpec(n_networks=n_networks, n_epochs=n_epochs, n_logged_points=40)
     times, results = {}, {}
     modes = {"all, 1 thread": ("all", 1), "by_batches, 1 thread": ("by_batches", 1),
              f"by_batches, {default_workers(3)} threads": ("by_batches", None)}
     for label, (mode, workers) in modes.items():
         tic = time.perf_counter()
-        results[label] = ts._compute(ts.Config(vectorise=mode, n_workers=workers, **base), None)
+        results[label] = ts._compute(ts.Config(train_fractions=fractions, training=spec, vectorise=mode,
+                                               n_workers=workers), None)
         times[label] = time.perf_counter() - tic
     tic = time.perf_counter()
     worst = 0.0
     reference = results["all, 1 thread"]
-    for i, f in enumerate(base["train_fractions"]):
-        for j in range(n_seeds):
-            one = ts._compute(ts.Config(**{**base, "train_fractions": (f,), "n_seeds": 1, "seed": j,
-                                           "n_workers": 1}), None)
+    for i, f in enumerate(fractions):
+        for j in range(n_networks):
+            one = ts._compute(ts.Config(train_fractions=(f,), training=spec.replace(n_networks=1, seed=j),
+                                        n_workers=1), None)
             worst = max(worst, float(np.abs(one.i_xt[0, 0] - reference.i_xt[i, j]).max()))
     times["one by one (baseline)"] = time.perf_counter() - tic
-    n = len(base["train_fractions"]) * n_seeds
-    print(f"training-size sweep: {n} networks (3 sizes x {n_seeds} seeds), {n_epochs} epochs")
+    n = len(fractions) * n_networks
+    print(f"training-size sweep: {n} networks (3 sizes x {n_networks} networks), {n_epochs} epochs")
     for label, t in times.items():
         print(f"  {label:>22s}: {t:7.1f} s   speed-up vs one by one: {times['one by one (baseline)'] / t:5.1f}x")
     print(f"  largest |I(X;T)| difference, one-by-one vs vectorised: {worst:.2e} bits")
@@ -84,13 +87,13 @@ def bench_paper() -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--paper", action="store_true", help="also run both chapters' paper presets")
-    parser.add_argument("--seeds", type=int, default=4, help="networks per size in the vectorisation benchmark")
+    parser.add_argument("--networks", type=int, default=4, help="networks per size in the vectorisation benchmark")
     parser.add_argument("--epochs", type=int, default=1000, help="epochs in the vectorisation benchmark")
     parser.add_argument("--cache", default=None,
                         help="result cache for --paper (default: a fresh temporary folder, so nothing is reused)")
     args = parser.parse_args(argv)
     print(f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}")
-    bench_vectorisation(args.seeds, args.epochs)
+    bench_vectorisation(args.networks, args.epochs)
     if args.paper:
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["IPFLOW_CACHE"] = args.cache or tmp

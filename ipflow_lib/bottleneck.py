@@ -494,6 +494,17 @@ def _measure(model, beta: float, log_q: np.ndarray, cluster_tol: float):
     }
 
 
+def _check_encoder(q, problem: _Problem, name: str) -> np.ndarray:
+    """``q`` as a float64 encoder p(t|x) of the problem's n_x inputs, or ``ValueError`` naming ``name``."""
+    q = np.asarray(q, dtype=np.float64)
+    n_x = problem.groups.shape[0]
+    if q.ndim != 2 or q.shape[0] != n_x:
+        raise ValueError(f"{name} must be an encoder p(t|x) of shape (n_x={n_x}, n_t), got shape {q.shape}")
+    if not np.isfinite(q).all() or (q < 0).any() or not np.allclose(q.sum(axis=1), 1.0, atol=1e-6):
+        raise ValueError(f"{name} must hold probabilities p(t|x) ≥ 0 whose rows sum to 1")
+    return q
+
+
 def _initial(problem: _Problem, n_t: int, init, rng: np.random.Generator) -> np.ndarray:
     """Initial log p(t|x) (m, n_t) of the merged inputs."""
     m = problem.m
@@ -507,13 +518,7 @@ def _initial(problem: _Problem, n_t: int, init, rng: np.random.Generator) -> np.
             q[np.arange(m), np.arange(m) % n_t] = 1.0
             return np.log(q / q.sum(axis=1, keepdims=True))
         raise ValueError(f"init must be None, 'random', 'trivial', 'identity', an array or an IBSolution; got {init!r}")
-    q_full = init.p_t_given_x if isinstance(init, IBSolution) else init
-    q_full = np.asarray(q_full, dtype=np.float64)
-    n_x = problem.groups.shape[0]
-    if q_full.ndim != 2 or q_full.shape[0] != n_x:
-        raise ValueError(f"init must be an encoder p(t|x) of shape (n_x={n_x}, n_t), got shape {q_full.shape}")
-    if not np.isfinite(q_full).all() or (q_full < 0).any() or not np.allclose(q_full.sum(axis=1), 1.0, atol=1e-6):
-        raise ValueError("init must hold probabilities p(t|x) ≥ 0 whose rows sum to 1")
+    q_full = _check_encoder(init.p_t_given_x if isinstance(init, IBSolution) else init, problem, "init")
     with np.errstate(divide="ignore"):
         return _normalise_log(np.log(problem.reduce(q_full)))
 
@@ -655,13 +660,7 @@ def self_consistency_error(p_xy, p_t_given_x, beta: float, kind: str = "ib") -> 
     kind = _check_kind(kind)
     beta = _check_beta(beta)
     problem = _table_problem(p_xy, kind, merge=False)
-    q_full = np.asarray(p_t_given_x, dtype=np.float64)
-    n_x = problem.groups.shape[0]
-    if q_full.ndim != 2 or q_full.shape[0] != n_x:
-        raise ValueError(f"p_t_given_x must have shape (n_x={n_x}, n_t), got {q_full.shape}")
-    if not np.isfinite(q_full).all() or (q_full < 0).any() or not np.allclose(q_full.sum(axis=1), 1.0, atol=1e-6):
-        raise ValueError("p_t_given_x must hold probabilities ≥ 0 whose rows sum to 1")
-    q = q_full[problem.groups >= 0]
+    q = _check_encoder(p_t_given_x, problem, "p_t_given_x")[problem.groups >= 0]
     log_q, _ = _step(_model(problem, kind), problem.p_x, q, beta)
     return float(np.abs(np.exp(log_q) - q).max())
 
@@ -764,6 +763,25 @@ class IBCurve:
             dy = np.gradient(self.i_ty)
             return np.where(np.abs(dx) > 1e-9, dy / dx, np.nan)
 
+    def summary(self, split_digits: int = 2) -> dict[str, float | int | str]:
+        """The numbers the chapters quote about an annealed curve, flat, for ``myst_nb.glue``.
+
+        ``i_xy`` and ``h_x`` (bits, the end of the curve), ``n_clusters_max``, ``slope_error_pct`` (median
+        over the β where I(X;T) moves of |slope · β − 1|, in %: 0 on an exact IB curve, whose slope is 1/β,
+        Tishby et al. 1999), ``first_split_low`` / ``first_split_high`` (the grid values around the first
+        split, NaN without one) and ``splits`` (:attr:`critical_betas` as text, ``split_digits`` decimals,
+        comma-separated; "" without splits).
+        """
+        finite = np.isfinite(self.slope)
+        first = self.bifurcations[0] if self.bifurcations else Bifurcation(np.nan, np.nan, 0, 0)
+        slope_error = np.median(np.abs(self.slope[finite] * self.betas[finite] - 1)) if finite.any() else np.nan
+        return {
+            "i_xy": float(self.i_xy), "h_x": float(self.h_x), "n_clusters_max": int(self.n_clusters.max()),
+            "slope_error_pct": 100 * float(slope_error),
+            "first_split_low": float(first.beta_low), "first_split_high": float(first.beta_high),
+            "splits": ", ".join(f"{b:.{split_digits}f}" for b in self.critical_betas),
+        }
+
 
 def bifurcations(curve: IBCurve) -> list[Bifurcation]:
     """The cluster splits of an annealed curve: where the number of effective clusters grows with β.
@@ -806,21 +824,18 @@ def _sweep(
     return records
 
 
-def _anneal(
-    model,
-    betas: np.ndarray,
-    n_t: int,
-    direction: str,
-    tol: float,
-    max_iter: int,
-    seed: int,
-    perturbation: float,
-    cluster_tol: float,
-    keep_encoders: bool,
-    progress: Callable[[Iterable], Iterable] | None,
-    i_xy: float,
-    accelerate: bool = True,
-) -> IBCurve:
+#: Default solver settings of the annealed curves (:func:`ib_curve`'s keyword defaults).
+_ANNEAL_DEFAULTS = dict(tol=1e-9, max_iter=20_000, seed=0, perturbation=1e-3, cluster_tol=1e-3, keep_encoders=True,
+                        progress=None, accelerate=True)
+
+
+def _anneal(model, betas, n_clusters, direction, tol, max_iter, seed, perturbation, cluster_tol, keep_encoders,
+            progress, accelerate) -> IBCurve:
+    """The curve of ``model`` (its problem ``model.pr``) annealed over ``betas``: the one body of
+    :func:`ib_curve` and :func:`exponential_family_dual_ib_curve`, whose parameters these are."""
+    betas = _check_betas(betas)
+    _check_solver_args(tol, max_iter)
+    n_t = _n_clusters(model.pr, n_clusters, None)
     if direction not in ("up", "down", "both"):
         raise ValueError(f"direction must be 'up', 'down' or 'both', got {direction!r}")
     if not (np.isfinite(perturbation) and perturbation >= 0):
@@ -855,7 +870,7 @@ def _anneal(
         n_clusters=stack("n_clusters", np.int64),
         converged=stack("converged", bool),
         n_iter=stack("n_iter", np.int64),
-        i_xy=i_xy,
+        i_xy=_i_xy(pr),
         h_x=float(-xlogy(pr.p_x, pr.p_x).sum()) / _LN2,
         p_t=stack_or_none("p_t"),
         p_y_given_t=stack_or_none("p_y_given_t"),
@@ -924,7 +939,7 @@ def ib_curve(
     keep_encoders : bool
         Keep every encoder (``p_t_given_x`` of shape (n_betas, m, n_t)).
     progress : callable, optional
-        Wraps the loop over β (e.g. ``ipflow_lib.experiments.progress``).
+        Wraps the loop over β (e.g. ``ipflow_lib.runtime.progress``).
     accelerate : bool
         As in :func:`ib`.
 
@@ -942,26 +957,9 @@ def ib_curve(
     Piran, Shwartz-Ziv & Tishby (2020) (dual-IB curves, annealed from high to low β).
     """
     kind = _check_kind(kind)
-    betas = _check_betas(betas)
-    _check_solver_args(tol, max_iter)
-    problem = _table_problem(p_xy, kind, merge)
-    n_t = _n_clusters(problem, n_clusters, None)
-    model = _model(problem, kind)
-    return _anneal(
-        model,
-        betas,
-        n_t,
-        direction,
-        tol,
-        max_iter,
-        seed,
-        perturbation,
-        cluster_tol,
-        keep_encoders,
-        progress,
-        _i_xy(problem),
-        accelerate,
-    )
+    model = _model(_table_problem(p_xy, kind, merge), kind)
+    return _anneal(model, betas, n_clusters, direction, tol, max_iter, seed, perturbation, cluster_tol,
+                   keep_encoders, progress, accelerate)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1233,48 +1231,21 @@ def exponential_family_dual_ib(
 
 
 def exponential_family_dual_ib_curve(
-    p_x,
-    theta,
-    family: ExponentialFamily,
-    betas,
-    *,
-    direction: str = "down",
-    n_clusters: int | None = None,
-    tol: float = 1e-9,
-    max_iter: int = 20_000,
-    seed: int = 0,
-    perturbation: float = 1e-3,
-    merge: bool = True,
-    cluster_tol: float = 1e-3,
-    keep_encoders: bool = True,
-    progress: Callable[[Iterable], Iterable] | None = None,
-    accelerate: bool = True,
+    p_x, theta, family: ExponentialFamily, betas, *, direction: str = "down", n_clusters: int | None = None,
+    merge: bool = True, **options,
 ) -> IBCurve:
     """The annealed dual-IB curve of an exponential family (see :func:`exponential_family_dual_ib`).
 
     Same parameters and result as :func:`ib_curve` (default ``direction="down"``, as in the dual-IB
-    paper); the curve also holds ``theta_t`` of shape (n_betas, n_t, k).
+    paper); ``options`` are its solver settings ``tol``, ``max_iter``, ``seed``, ``perturbation``,
+    ``cluster_tol``, ``keep_encoders``, ``progress`` and ``accelerate``, with the same defaults
+    (another name raises ``TypeError``). The curve also holds ``theta_t`` of shape (n_betas, n_t, k).
     """
-    betas = _check_betas(betas)
-    _check_solver_args(tol, max_iter)
-    problem = _expfam_problem(p_x, theta, family, merge)
-    n_t = _n_clusters(problem, n_clusters, None)
-    model = _ExpFamilyDualModel(problem, family)
-    return _anneal(
-        model,
-        betas,
-        n_t,
-        direction,
-        tol,
-        max_iter,
-        seed,
-        perturbation,
-        cluster_tol,
-        keep_encoders,
-        progress,
-        _i_xy(problem),
-        accelerate,
-    )
+    unknown = set(options) - set(_ANNEAL_DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown solver options {sorted(unknown)}; expected some of {sorted(_ANNEAL_DEFAULTS)}")
+    model = _ExpFamilyDualModel(_expfam_problem(p_x, theta, family, merge), family)
+    return _anneal(model, betas, n_clusters, direction, **{**_ANNEAL_DEFAULTS, **options})
 
 
 def critical_beta_exponential_family(p_x, theta, family: ExponentialFamily) -> float:
@@ -1303,3 +1274,195 @@ def critical_beta_exponential_family(p_x, theta, family: ExponentialFamily) -> f
     fisher = np.asarray(family.covariance(bar), dtype=np.float64).reshape(th.shape[1], th.shape[1])
     lam = float(np.max(np.real(np.linalg.eigvals(cov_theta @ fisher))))
     return float("inf") if lam <= 1e-15 else 1.0 / lam
+
+# ----------------------------------------------------------------------------------------------
+# Fitting β to a representation
+# ----------------------------------------------------------------------------------------------
+# SZT17 (Sec. 5, Fig. 6) give each converged layer of a network the β of the IB that fits it. Two fits:
+# on an annealed IB curve (fit_beta_on_curve: the curve point with the layer's information) and by the
+# self-consistent IB equations (fit_beta_self_consistent: the β whose IB encoder best explains the layer's
+# own encoder). Used by ipflow_lib.experiments.ib_layers.
+
+#: The projections of a point onto the IB curve that :func:`fit_beta_on_curve` offers.
+CURVE_METHODS = ("relevance", "compression", "nearest")
+
+
+def _monotone_in_beta(betas, values):
+    """(values, log β) along the curve with the values strictly increasing, for interpolation.
+
+    Of a plateau (equal values over several β) the first β is kept, the least β that reaches the value;
+    of the initial plateau (e.g. I(T;Y) = 0 below the critical β) the last one.
+    """
+    order = np.argsort(betas)
+    log_b, v = np.log(np.asarray(betas, float)[order]), np.maximum.accumulate(np.asarray(values, float)[order])
+    rises = np.diff(v) > 1e-12
+    keep = np.r_[True, rises]
+    start = int(np.argmax(rises)) if rises.any() else v.size - 1  # last point of the initial plateau
+    keep[: start + 1] = False
+    keep[start] = True
+    return v[keep], log_b[keep]
+
+
+def fit_beta_on_curve(i_xt, i_ty, curve_betas, curve_i_xt, curve_i_ty, method: str = "relevance") -> np.ndarray:
+    """The β of the IB-curve point that matches a point (I(X;T), I(T;Y)) of the information plane.
+
+    On the IB curve the slope dI(T;Y)/dI(X;T) is 1/β (Tishby, Pereira & Bialek 1999), so β labels the
+    points of the curve; SZT17 (Fig. 6) give each converged layer the β that fits it.
+
+    Parameters
+    ----------
+    i_xt, i_ty : array_like, same shape, bits -- the points (e.g. layers)
+    curve_betas, curve_i_xt, curve_i_ty : arrays (n_betas,) -- an annealed IB curve (any order of β;
+        I(X;T) and I(T;Y) non-decreasing in β, as on any IB curve)
+    method : {"relevance", "compression", "nearest"}
+        ``"relevance"``: the β at which the curve reaches the point's I(T;Y), i.e. the most compressed
+        representation as informative about Y as the point (horizontal projection onto the bound);
+        ``"compression"``: the β at which the curve reaches the point's I(X;T) (vertical projection);
+        ``"nearest"``: the curve point nearest in the plane (Euclidean, bits), on the curve interpolated
+        in log β. Curve points are interpolated linearly between neighbouring β in log β.
+
+    Returns
+    -------
+    ndarray, the shape of ``i_xt``
+        β > 0. For "relevance"/"compression": ``inf`` where the point's value reaches the end of the curve
+        (the curve attains I(X;Y) and H(X') only as β → ∞); a value on a plateau of the curve gets the least
+        β that reaches it, except the initial plateau (I = 0 below the critical β), which gets its largest β.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``method``, mismatched shapes, β ≤ 0 or NaN on the curve.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> b = np.array([1.0, 2.0, 4.0])
+    >>> fit_beta_on_curve(0.5, 0.25, b, np.array([0.0, 0.5, 1.0]), np.array([0.0, 0.25, 0.4]))
+    array(2.)
+    """
+    if method not in CURVE_METHODS:
+        raise ValueError(f"method must be one of {CURVE_METHODS}, got {method!r}")
+    betas = np.asarray(curve_betas, float)
+    cx, cy = np.asarray(curve_i_xt, float), np.asarray(curve_i_ty, float)
+    if betas.ndim != 1 or cx.shape != betas.shape or cy.shape != betas.shape or betas.size < 2:
+        raise ValueError(f"the curve arrays must have the same shape (n_betas ≥ 2,), got {betas.shape}, "
+                         f"{cx.shape}, {cy.shape}")
+    if not (np.isfinite(betas).all() and (betas > 0).all() and np.isfinite(cx).all() and np.isfinite(cy).all()):
+        raise ValueError("the curve must have finite values and β > 0")
+    px, py = np.broadcast_arrays(np.asarray(i_xt, float), np.asarray(i_ty, float))
+    if method in ("relevance", "compression"):
+        v, log_b = _monotone_in_beta(betas, cy if method == "relevance" else cx)
+        point = py if method == "relevance" else px
+        out = np.exp(np.interp(point, v, log_b))
+        return np.where(point >= v[-1] - 1e-9, np.inf, out)
+    order = np.argsort(betas)
+    log_b = np.log(betas[order])
+    fine = np.linspace(log_b[0], log_b[-1], 64 * betas.size)
+    fx, fy = np.interp(fine, log_b, cx[order]), np.interp(fine, log_b, cy[order])
+    d2 = (px[..., None] - fx) ** 2 + (py[..., None] - fy) ** 2
+    return np.exp(fine[np.argmin(d2, axis=-1)])
+
+
+def fit_beta_self_consistent(encoder, p_y_given_x, p_x=None, beta_range=(1e-2, 1e4)) -> tuple[float, float]:
+    r"""The β for which an encoder best satisfies the IB self-consistent equations (SZT17, Sec. 5 and Fig. 6).
+
+    From the encoder p(t|x) take its own marginal p(t) = Σ_x p(x) p(t|x) and decoder
+    p(y|t) = Σ_x p(y|x) p(x|t); the IB equation (Tishby, Pereira & Bialek 1999) then predicts the encoder
+
+    .. math:: q_\beta(t|x) = \frac{p(t)\, e^{-\beta D_{KL}[p(y|x) \| p(y|t)]}}{Z(x, \beta)}.
+
+    The fitted β minimises :math:`\mathbb{E}_{p(x)} D_{KL}[p(t|x) \| q_\beta(t|x)]`, which is 0 exactly when
+    the encoder is a fixed point of the IB equations at that β (Gibbs' inequality). The objective is a cross
+    entropy minus a constant; as −log q_β is convex in β, the minimum is unique.
+
+    Parameters
+    ----------
+    encoder : int array (n_x,) of cell labels (a deterministic layer) or array (n_x, n_t) of p(t|x)
+    p_y_given_x : array (n_x, n_y) -- rows are distributions (soft labels, e.g. the noisy 12-bit task)
+    p_x : array (n_x,) or None -- input distribution (default uniform)
+    beta_range : (low, high) -- search range of β; a minimum at ``high`` is returned as ``inf`` (the encoder
+        is best explained by the deterministic limit β → ∞)
+
+    Returns
+    -------
+    beta : float -- NaN if the objective does not depend on β (an encoder whose decoders p(y|t) are all
+        equal, like the trivial IB solution, is a fixed point at every β below the critical one)
+    gap : float, bits -- the minimal E_x D_KL[p(t|x) || q_β(t|x)] (0 for an exact IB fixed point)
+
+    Raises
+    ------
+    ValueError
+        Mismatched shapes, rows that are not distributions, or a bad ``beta_range``.
+    """
+    from scipy.optimize import minimize_scalar
+
+    p = np.asarray(p_y_given_x, dtype=np.float64)
+    n_x = p.shape[0]
+    if p.ndim != 2 or (p < 0).any() or not np.allclose(p.sum(axis=1), 1.0, atol=1e-9):
+        raise ValueError("p_y_given_x must have shape (n_x, n_y) with rows that are distributions")
+    p_x = np.full(n_x, 1.0 / n_x) if p_x is None else np.asarray(p_x, dtype=np.float64)
+    if p_x.shape != (n_x,) or (p_x < 0).any() or not np.isclose(p_x.sum(), 1.0):
+        raise ValueError(f"p_x must be a distribution of shape ({n_x},)")
+    lo, hi = beta_range
+    if not 0 < lo < hi:
+        raise ValueError(f"beta_range must be 0 < low < high, got {beta_range}")
+    # Inputs with the same p(y|x) have the same distortions: work on the distinct rows.
+    rows, group = np.unique(np.round(p, 12), axis=0, return_inverse=True)
+    group = group.ravel()
+    p_g = np.bincount(group, weights=p_x, minlength=rows.shape[0])
+    enc = np.asarray(encoder)
+    if enc.ndim == 1:  # deterministic: no (n_x, n_t) matrix (a layer may have as many cells as inputs)
+        if enc.shape != (n_x,) or not np.issubdtype(enc.dtype, np.integer) or enc.min() < 0:
+            raise ValueError(f"a deterministic encoder must be non-negative integer cells of shape ({n_x},)")
+        _, cell = np.unique(enc, return_inverse=True)
+        p_t = np.bincount(cell, weights=p_x)
+        alive = p_t > 0
+        cell = (np.cumsum(alive) - 1)[cell]
+        p_t = p_t[alive]
+        p_y_t = np.stack([np.bincount(cell, weights=p_x * p[:, j], minlength=p_t.size) for j in range(p.shape[1])],
+                         axis=1) / p_t[:, None]
+        d = rel_entr(rows[:, None, :], p_y_t[None, :, :]).sum(-1)  # (n_groups, n_t), nats, may be inf
+        log_pt = np.log(p_t)
+        own_d = float(p_x @ d[group, cell])
+        own_logp = float(p_x @ log_pt[cell])
+        h_cond = 0.0
+    else:
+        q = enc.astype(np.float64)
+        if q.shape[0] != n_x or (q < 0).any() or not np.allclose(q.sum(axis=1), 1.0, atol=1e-6):
+            raise ValueError(f"encoder p(t|x) must have shape ({n_x}, n_t) with rows that are distributions")
+        p_t = p_x @ q
+        alive = p_t > 0
+        q, p_t = q[:, alive], p_t[alive]
+        p_y_t = (q * p_x[:, None]).T @ p / p_t[:, None]  # (n_t, n_y)
+        d = rel_entr(rows[:, None, :], p_y_t[None, :, :]).sum(-1)
+        log_pt = np.log(p_t)
+        own_d = float(np.where(q > 0, q * d[group], 0.0).sum(1) @ p_x)  # E_x Σ_t p(t|x) d(x,t)
+        own_logp = float(np.sum(q * log_pt, axis=1) @ p_x)
+        h_cond = -float(np.sum(np.where(q > 0, q * np.log(np.where(q > 0, q, 1.0)), 0.0), axis=1) @ p_x)
+    if not np.isfinite(own_d):
+        raise ValueError("some input is assigned to a cell whose decoder gives its labels probability 0")
+    # Z(x, β) = Σ_t p(t) exp(−β d(x,t)) only depends on the distinct decoders: sum p(t) over equal ones.
+    decoders, which = np.unique(np.round(p_y_t, 12), axis=0, return_inverse=True)
+    which = which.ravel()
+    log_pu = np.log(np.bincount(which, weights=p_t, minlength=decoders.shape[0]))
+    d_u = np.zeros((rows.shape[0], decoders.shape[0]))
+    d_u[:, which] = d  # equal decoders have equal distortions
+
+    def objective(log_beta):  # cross entropy E_x Σ_t p(t|x) [−log q_β(t|x)], nats
+        beta = np.exp(log_beta)
+        lse = logsumexp(log_pu[None, :] - beta * d_u, axis=1)
+        return -(own_logp - beta * own_d) + float(p_g @ lse)
+
+    res = minimize_scalar(objective, bounds=(np.log(lo), np.log(hi)), method="bounded",
+                          options={"xatol": 1e-7})
+    beta, best = float(np.exp(res.x)), float(res.fun)
+    at_lo, at_hi = objective(np.log(lo)), objective(np.log(hi))
+    tol = 1e-12 * max(1.0, abs(best))
+    if abs(at_hi - at_lo) <= tol and abs(best - at_lo) <= tol:  # flat: the decoder ignores t (trivial encoder)
+        beta = float("nan")
+    elif at_hi <= best + tol:  # still falling at the top of the range
+        beta, best = float("inf"), at_hi
+    return beta, max(best - h_cond, 0.0) / _LN2
+
+
+__all__ += ["CURVE_METHODS", "fit_beta_on_curve", "fit_beta_self_consistent"]

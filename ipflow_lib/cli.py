@@ -3,37 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from . import experiments
+from . import experiments, runtime
 
 
 def _run(names: list[str], preset: str | None) -> int:
+    """Run (or load) each named experiment with the preset's config, passed explicitly to its ``run``."""
     preset = experiments.preset_name(preset)
-    os.environ[experiments._common.PRESET_ENV] = preset
-    os.environ.setdefault(experiments._common.PROGRESS_ENV, "1" if sys.stderr.isatty() else "0")
+    runtime.set_progress(sys.stderr.isatty())  # bars on a terminal, unless $IPFLOW_PROGRESS says otherwise
     if names == ["all"]:
         names = experiments.available()
-    for name in names:
-        module = experiments.get(name)
+    modules = [experiments.get(name) for name in names]  # an unknown name fails before any computation
+    for name, module in zip(names, modules, strict=True):
         print(f"[ipflow] {name}: preset {preset}", file=sys.stderr, flush=True)
-        runs = getattr(module, "run_all", None) or module.run
-        result = runs(module.PRESETS[preset])
-        for info in _infos(result):
-            print(f"[ipflow] {info.describe()}", file=sys.stderr, flush=True)
+        result = module.run(module.PRESETS[preset])
+        if getattr(result, "info", None) is not None:
+            print(f"[ipflow] {result.info.describe()}", file=sys.stderr, flush=True)
     return 0
-
-
-def _infos(result):
-    if isinstance(result, dict):
-        for value in result.values():
-            yield from _infos(value)
-    elif isinstance(result, list | tuple):
-        for value in result:
-            yield from _infos(value)
-    elif getattr(result, "info", None) is not None:
-        yield result.info
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,10 @@ Each network has its own seed, training set and test set, so a sweep over seeds 
 one architecture is a single run, and a network's numbers do not depend on which others it is trained
 with (up to floating-point reduction order).
 
+Three pieces: :class:`TrainingSpec` says how to train; :func:`compile_trainer` turns it into the jitted
+functions (:class:`CompiledTrainer`, no data inside); :class:`TrainingLog` owns what is kept at the logged
+epochs and its checkpoint; :func:`train_ensemble` is the loop that joins them.
+
 Conventions: the state at logged epoch ``e`` is the network after ``e`` epochs (``e = 0`` is the
 initialisation). Gradient statistics at logged epoch ``e`` are taken over the mini-batches of the
 epoch that starts from that state (SZT17, Sec. 4.2, Fig. 4).
@@ -37,18 +41,19 @@ __all__ = [
     "ACTIVATIONS",
     "OPTIMIZERS",
     "INITIALISATIONS",
+    "CompiledTrainer",
     "EnsembleRun",
     "Estimates",
+    "TrainingLog",
     "TrainingSpec",
     "TrainingStopped",
+    "compile_trainer",
     "forward",
     "init_params",
     "initial_params",
     "log_spaced_epochs",
     "train_ensemble",
 ]
-
-
 
 
 def log_spaced_epochs(n_epochs: int, n_points: int = 1800) -> np.ndarray:
@@ -125,7 +130,9 @@ class TrainingSpec:
             if getattr(self, name) not in choices:
                 raise ValueError(f"TrainingSpec.{name} must be one of {choices}, got {getattr(self, name)!r}")
         lr = self.learning_rate
-        if isinstance(lr, bool) or not isinstance(lr, int | float | np.floating) or not math.isfinite(lr) or lr <= 0:
+        if isinstance(lr, bool) or not isinstance(lr, int | float | np.integer | np.floating):
+            raise TypeError(f"TrainingSpec.learning_rate must be a number, got {lr!r}")
+        if not math.isfinite(lr) or lr <= 0:
             raise ValueError(f"TrainingSpec.learning_rate must be a finite number > 0, got {lr!r}")
         if self.batch_size is not None:
             integer("batch_size", self.batch_size, 1)
@@ -168,7 +175,7 @@ class Estimates:
     Attributes
     ----------
     epochs : ndarray (n_epochs,) of int -- the logged epochs where the estimator ran
-    i_xt, i_ty : ndarray (n_nets, n_epochs, n_layers) -- I(X;T) and I(T;Y), in the estimator's units
+    i_xt, i_ty : ndarray (n_networks, n_epochs, n_layers) -- I(X;T) and I(T;Y), in the estimator's units
         (bits for the estimators of :mod:`ipflow_lib.estimators`)
     """
 
@@ -179,35 +186,35 @@ class Estimates:
 
 @dataclasses.dataclass
 class EnsembleRun:
-    """What :func:`train_ensemble` measured. Shapes use n_nets networks, n_logged logged epochs and
+    """What :func:`train_ensemble` measured. Shapes use n_networks networks, n_logged logged epochs and
     n_layers = hidden layers + the softmax output layer.
 
     Attributes
     ----------
     logged_epochs : (n_logged,) int
-    estimates : dict name -> :class:`Estimates`
-    train_loss, test_loss : (n_nets, n_logged) mean cross entropy [nats]
-    train_acc, test_acc : (n_nets, n_logged) accuracy in [0, 1]
-    grad_mean, grad_std : (n_nets, n_logged, n_layers) norm of the mean and of the per-coordinate standard
-        deviation of the weight gradients over the mini-batches of that epoch (SZT17 Fig. 4)
-    weight_norm : (n_nets, n_logged, n_layers) Frobenius norm of each layer's weights
-    activations : dict epoch -> list of per-layer arrays (n_nets, n_samples, n_units), for ``record_epochs``
     layer_widths : widths of the n_layers layers
-    params : final weights, list of (W (n_nets, fan_in, fan_out), b (n_nets, fan_out)) after
+    estimates : dict name -> :class:`Estimates`
+    train_loss, test_loss : (n_networks, n_logged) mean cross entropy [nats]
+    train_acc, test_acc : (n_networks, n_logged) accuracy in [0, 1]
+    grad_mean, grad_std : (n_networks, n_logged, n_layers) norm of the mean and of the per-coordinate standard
+        deviation of the weight gradients over the mini-batches of that epoch (SZT17 Fig. 4)
+    weight_norm : (n_networks, n_logged, n_layers) Frobenius norm of each layer's weights
+    activations : dict epoch -> list of per-layer arrays (n_networks, n_samples, n_units), for ``record_epochs``
+    params : final weights, list of (W (n_networks, fan_in, fan_out), b (n_networks, fan_out)) after
         ``logged_epochs[-1] + 1`` epochs
     """
 
     logged_epochs: np.ndarray
+    layer_widths: tuple[int, ...]
     estimates: dict[str, Estimates]
     train_loss: np.ndarray
-    test_loss: np.ndarray
     train_acc: np.ndarray
+    test_loss: np.ndarray
     test_acc: np.ndarray
+    weight_norm: np.ndarray
     grad_mean: np.ndarray
     grad_std: np.ndarray
-    weight_norm: np.ndarray
     activations: dict[int, list[np.ndarray]]
-    layer_widths: tuple[int, ...]
     params: list[tuple[np.ndarray, np.ndarray]] | None = None
 
 
@@ -234,7 +241,7 @@ def init_params(key, layer_sizes: Sequence[int]):
 def initial_params(seeds: Sequence[int], layer_sizes: Sequence[int]):
     """The initial weights :func:`train_ensemble` gives the networks with these seeds.
 
-    Returns a list of (W (n_nets, fan_in, fan_out), b (n_nets, fan_out)) numpy arrays, as in
+    Returns a list of (W (n_networks, fan_in, fan_out), b (n_networks, fan_out)) numpy arrays, as in
     ``EnsembleRun.params``; each network's weights depend on its own seed only.
     """
     import jax
@@ -276,153 +283,129 @@ def forward(params, x, activation: str = "tanh"):
 
 
 # --------------------------------------------------------------------------------------------------
-# The ensemble
+# The compile step: the jitted functions of one architecture, optimiser and batch geometry (no data)
 
 
-def _check_inputs(X, y, train_mask, test_mask, seeds, hidden_widths, activation, optimizer, learning_rate,
-                  batch_size, n_epochs, logged_epochs):
-    X = np.asarray(X, dtype=np.float32)
-    y = np.asarray(y)
-    if X.ndim != 2:
-        raise ValueError(f"X must have shape (n_samples, n_inputs), got {X.shape}")
-    if not np.isfinite(X).all():
-        raise ValueError("X contains NaN or inf")
-    if y.shape != (X.shape[0],):
-        raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer) or (y.size and y.min() < 0):
-        raise TypeError(f"y must hold non-negative integer class labels, got dtype {y.dtype}")
-    seeds = np.atleast_1d(np.asarray(seeds))
-    if seeds.ndim != 1 or not np.issubdtype(seeds.dtype, np.integer):
-        raise ValueError(f"seeds must be a 1-d sequence of integers (one per network), got {seeds!r}")
-    masks = []
-    for name, mask in (("train_mask", train_mask), ("test_mask", test_mask)):
-        mask = np.asarray(mask)
-        if mask.dtype != bool or mask.shape != (seeds.size, X.shape[0]):
-            raise ValueError(
-                f"{name} must be a boolean array of shape (n_nets, n_samples) = ({seeds.size}, {X.shape[0]}), "
-                f"got {mask.dtype} {mask.shape}"
-            )
-        masks.append(mask)
-    if not masks[0].sum(axis=1).min() > 0:
-        raise ValueError("every network needs at least one training sample (a row of train_mask is all False)")
-    widths = tuple(int(w) for w in hidden_widths)
-    if not widths or min(widths) < 1:
-        raise ValueError(f"hidden_widths must be a non-empty sequence of positive ints, got {hidden_widths!r}")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
-    if batch_size is not None and int(batch_size) < 1:
-        raise ValueError(f"batch_size must be None (full batch) or ≥ 1, got {batch_size}")
-    logged = np.asarray(logged_epochs, dtype=np.int64)
-    if logged.ndim != 1 or logged.size == 0 or np.any(np.diff(logged) <= 0) or logged[0] < 0 \
-            or logged[-1] >= n_epochs:
-        raise ValueError(f"logged_epochs must be strictly increasing integers in [0, n_epochs={n_epochs})")
-    return X, y.astype(np.int32), masks[0], masks[1], seeds, widths, logged
+@dataclasses.dataclass(frozen=True)
+class CompiledTrainer:
+    """The jitted computations that train an ensemble of one architecture; made by :func:`compile_trainer`.
+
+    Nothing here holds data: the data travel as the argument ``data`` (a dict made by :meth:`data`), since
+    closed-over arrays would become compile-time constants, which XLA then spends seconds constant-folding.
+    Each network's parameters are one flat float32 vector (``params`` has shape (n_networks, n_weights));
+    ``opt_state`` is the optax state of those vectors, batched over networks.
+
+    Attributes
+    ----------
+    spec : the :class:`TrainingSpec` it was compiled for
+    layer_sizes : (n_inputs, *hidden_widths, n_classes)
+    n_samples : samples of the data it trains on (train and test together)
+    batch, n_batches : mini-batch size and mini-batches per epoch (the largest training set, padded)
+    advance : ``(params, opt_state, shuffle_keys, start, stop, data) -> (params, opt_state)``:
+        epochs ``start .. stop - 1``, one ``lax.fori_loop``
+    epoch_with_stats : ``(params, opt_state, shuffle_keys, epoch, data) -> (params, opt_state, stats)``: one
+        epoch; ``stats`` (n_networks, 2, n_layers) are the norm of the mean and of the per-coordinate standard
+        deviation of each layer's weight gradients over that epoch's mini-batches (SZT17 Sec. 4.2, Fig. 4)
+    evaluate : ``(params, data) -> (layers, metrics, weight_norm)``: every layer on all samples (list of
+        (n_networks, n_samples, n_units)), metrics (n_networks, 4) = train loss, test loss [nats, mean cross
+        entropy], train accuracy, test accuracy, and the Frobenius norm of each layer's weights
+        (n_networks, n_layers)
+    init : ``seeds -> (params, opt_state, shuffle_keys)``: network ``i`` starts from
+        ``PRNGKey(seeds[i])`` folded with 0 (weights, :func:`init_params`) and shuffles with it folded with 1
+    unravel : flat vector of one network -> list of ``(W, b)``
+    """
+
+    spec: TrainingSpec
+    layer_sizes: tuple[int, ...]
+    n_samples: int
+    batch: int
+    n_batches: int
+    advance: Callable
+    epoch_with_stats: Callable
+    evaluate: Callable
+    init: Callable
+    unravel: Callable
+
+    @property
+    def n_layers(self) -> int:
+        """Layers of the information plane: the hidden layers and the softmax output."""
+        return len(self.layer_sizes) - 1
+
+    def data(self, X, y, train_mask, test_mask) -> dict:
+        """The device arrays that ``advance``, ``epoch_with_stats`` and ``evaluate`` take as ``data``.
+
+        X float32 (n_samples, n_inputs), y int32 (n_samples,), masks bool (n_networks, n_samples), checked
+        by :func:`train_ensemble`; every network needs a training sample.
+        """
+        import jax.numpy as jnp
+
+        te_count = np.maximum(test_mask.sum(axis=1, keepdims=True), 1)
+        return {
+            "X": jnp.asarray(X), "y": jnp.asarray(y), "mask": jnp.asarray(train_mask),
+            "n_train": jnp.asarray(train_mask.sum(axis=1)),
+            "base_order": jnp.asarray(np.argsort(~train_mask, axis=1, kind="stable").astype(np.int32)),
+            "train_w": jnp.asarray(train_mask / train_mask.sum(axis=1, keepdims=True), dtype=jnp.float32),
+            "test_w": jnp.asarray(test_mask / te_count, dtype=jnp.float32),
+        }
+
+    def layer_params(self, params) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Flat parameters (n_networks, n_weights) as numpy (W (n_networks, fan_in, fan_out), b (n_networks,
+        fan_out)) per layer, the form of ``EnsembleRun.params`` and :func:`initial_params`."""
+        import jax
+
+        return [(np.asarray(w), np.asarray(b)) for w, b in jax.vmap(self.unravel)(params)]
 
 
-def train_ensemble(
-    X,
-    y,
-    train_mask,
-    test_mask,
-    spec: TrainingSpec,
-    *,
-    seeds: Sequence[int] | None = None,
-    estimators: Mapping[str, Estimator] | None = None,
-    estimator_epochs: Mapping[str, Sequence[int]] | None = None,
-    record_epochs: Sequence[int] = (),
-    checkpoint=None,
-    checkpoint_every_s: float = 60.0,
-    stop=None,
-    desc: str | None = None,
-) -> EnsembleRun:
-    """Train ``len(seeds)`` MLPs at once and stream estimators over their layers at the logged epochs.
+def compile_trainer(spec: TrainingSpec, layer_sizes: Sequence[int], n_samples: int, n_train_max: int
+                    ) -> CompiledTrainer:
+    """The jitted training and evaluation functions for ``spec`` on data of this geometry (pure: no data).
 
     Parameters
     ----------
-    X : array (n_samples, n_inputs)
-        All inputs; the information plane is measured on all of them (train and test together, SZT17).
-    y : int array (n_samples,)
-        Class labels 0..n_classes-1; the output layer has n_classes softmax units.
-    train_mask, test_mask : bool arrays (n_nets, n_samples)
-        Each network's training and test samples (see :func:`ipflow_lib.datasets.paper_split`).
-        Training sets may differ in size between networks.
-    spec : :class:`TrainingSpec`
-        Architecture, optimiser, mini-batches, epochs, logged-epoch schedule, initialisation and seeds.
-        Every logged epoch is < ``spec.n_epochs``; the state at logged epoch e is the network after e epochs.
-    seeds : ints (n_nets,), optional
-        One seed per network, overriding ``spec.seeds`` (sweeps that train several training sizes in one
-        call repeat seeds); a network's seed alone sets its initialisation and mini-batch order.
-    estimators : dict name -> ``est(t, y) -> (i_xt, i_ty)``
-        Called per layer with t of shape (n_nets, n_samples, n_units); default ``{"binning": binned_mi}``.
-    estimator_epochs : dict name -> logged epochs at which that estimator runs (default: all of them)
-    record_epochs : logged epochs whose activations are kept (memory: n_nets·n_samples·Σwidths floats each)
-    checkpoint : :class:`ipflow_lib.experiments.Checkpoint` or None
-        Where partial progress is saved every ``checkpoint_every_s`` seconds; a run restarted with the same
-        arguments and checkpoint resumes and gives the same numbers.
-    stop : :class:`threading.Event` or None
-        Set by another thread to stop this run at its next logged epoch: the run saves its checkpoint
-        (when it has one) and raises :class:`TrainingStopped`. Used to interrupt runs in worker threads,
-        which Ctrl-C does not reach.
-    desc : label of the progress bar
+    spec : :class:`TrainingSpec` -- activation, optimiser, learning rate and batch size are used here
+    layer_sizes : (n_inputs, *spec.hidden_widths, n_classes)
+    n_samples : int ≥ 1, at most 2**24 -- samples of the data (train and test together)
+    n_train_max : int in [1, n_samples] -- the largest training set; every epoch has
+        ``ceil(n_train_max / batch)`` mini-batches, the smaller training sets' extra slots are padding that
+        changes nothing (not even Adam's moments)
 
     Returns
     -------
-    EnsembleRun
+    CompiledTrainer
 
     Raises
     ------
+    TypeError
+        ``spec`` is not a :class:`TrainingSpec`.
     ValueError
-        Wrong shapes, bad settings, or a run that diverged (NaN loss), with the epoch where it happened.
-    TrainingStopped
-        ``stop`` was set; the progress so far is in ``checkpoint``.
+        ``layer_sizes`` do not match ``spec.hidden_widths``, or sample counts out of range.
     """
     import jax
     import jax.numpy as jnp
     import optax
-
-    from .estimators import binned_mi
+    from jax.flatten_util import ravel_pytree
 
     if not isinstance(spec, TrainingSpec):
         raise TypeError(f"spec must be a TrainingSpec, got {type(spec).__name__}")
-    activation, optimizer, learning_rate = spec.activation, spec.optimizer, spec.learning_rate
-    batch_size, n_epochs = spec.batch_size, spec.n_epochs
-    X, y, train_mask, test_mask, seeds, widths, logged = _check_inputs(
-        X, y, train_mask, test_mask, spec.seeds if seeds is None else seeds, spec.hidden_widths, activation,
-        optimizer, learning_rate, batch_size, n_epochs, spec.logged_epochs,
-    )
-    estimators = dict(estimators) if estimators is not None else {"binning": binned_mi}
-    est_epochs = {name: logged for name in estimators}
-    for name, epochs in (estimator_epochs or {}).items():
-        if name not in estimators:
-            raise ValueError(f"estimator_epochs names {name!r}, which is not in estimators {sorted(estimators)}")
-        epochs = np.asarray(epochs, dtype=np.int64)
-        if not np.isin(epochs, logged).all():
-            raise ValueError(f"estimator_epochs[{name!r}] must be a subset of logged_epochs")
-        est_epochs[name] = np.unique(epochs)
-    record = set(int(e) for e in record_epochs)
-    if not record <= set(logged.tolist()):
-        raise ValueError("record_epochs must be a subset of logged_epochs")
+    layer_sizes = tuple(int(s) for s in layer_sizes)
+    if len(layer_sizes) < 3 or layer_sizes[1:-1] != tuple(spec.hidden_widths) or min(layer_sizes) < 1:
+        raise ValueError(f"layer_sizes must be (n_inputs, *spec.hidden_widths, n_classes) with positive sizes, "
+                         f"got {layer_sizes} for hidden_widths {spec.hidden_widths}")
+    n_samples, n_train_max = int(n_samples), int(n_train_max)
+    if not 1 <= n_train_max <= n_samples:
+        raise ValueError(f"n_train_max must be in [1, n_samples = {n_samples}], got {n_train_max}")
+    index_bits = max(int(n_samples - 1).bit_length(), 1)
+    if index_bits > 24:
+        raise ValueError(f"at most 2**24 samples are supported, got {n_samples}")
 
-    n_nets, n_samples = train_mask.shape
-    n_classes = int(y.max()) + 1
-    layer_sizes = (X.shape[1], *widths, n_classes)
-    n_layers = len(layer_sizes) - 1
-    n_train_max = int(train_mask.sum(axis=1).max())
-    batch = n_train_max if batch_size is None else min(int(batch_size), n_train_max)
+    activation, n_layers = spec.activation, len(layer_sizes) - 1
+    batch = n_train_max if spec.batch_size is None else min(int(spec.batch_size), n_train_max)
     n_batches = math.ceil(n_train_max / batch)
     n_slots = n_batches * batch
-
-    tx = optax.adam(learning_rate) if optimizer == "adam" else optax.sgd(learning_rate)
-    Xj, yj = jnp.asarray(X), jnp.asarray(y)
+    tx = optax.adam(spec.learning_rate) if spec.optimizer == "adam" else optax.sgd(spec.learning_rate)
 
     # Each network's parameters are one flat vector: the optimizer, the masking of empty batches and the
     # gradient statistics are then a few fused operations per step instead of one per weight matrix.
-    from jax.flatten_util import ravel_pytree
-
     template = init_params(jax.random.PRNGKey(0), layer_sizes)
     _, unravel = ravel_pytree(template)
     # layer index of every flat coordinate that belongs to a weight matrix (biases: n_layers, dropped)
@@ -438,9 +421,6 @@ def train_ensemble(
         ce = -jax.nn.log_softmax(logits, axis=-1)[jnp.arange(idx.shape[0]), y[idx]]
         return jnp.sum(weight * ce)
 
-    index_bits = max(int(n_samples - 1).bit_length(), 1)
-    if index_bits > 24:
-        raise ValueError(f"at most 2**24 samples are supported, got {n_samples}")
     low_mask = jnp.uint32((1 << index_bits) - 1)
     high_mask = jnp.uint32(0xFFFFFFFF) ^ low_mask
 
@@ -481,15 +461,6 @@ def train_ensemble(
         stats = jnp.sqrt(jnp.stack([per_layer_sq(g_mean * g_mean), per_layer_sq(var)]))
         return flat, opt_state, stats
 
-    # The data travel as arguments of the jitted functions: closed-over arrays would become compile-time
-    # constants, which XLA then spends seconds constant-folding.
-    te_count = np.maximum(test_mask.sum(axis=1, keepdims=True), 1)
-    data = {
-        "X": Xj, "y": yj, "mask": jnp.asarray(train_mask), "n_train": jnp.asarray(train_mask.sum(axis=1)),
-        "base_order": jnp.asarray(np.argsort(~train_mask, axis=1, kind="stable").astype(np.int32)),
-        "train_w": jnp.asarray(train_mask / train_mask.sum(axis=1, keepdims=True), dtype=jnp.float32),
-        "test_w": jnp.asarray(test_mask / te_count, dtype=jnp.float32),
-    }
     epoch_v = jax.vmap(one_epoch, in_axes=(0, 0, 0, 0, 0, 0, None, None, None))
 
     def epoch_all(p, o, keys, epoch, d):
@@ -503,8 +474,6 @@ def train_ensemble(
 
         return jax.lax.fori_loop(start, stop, body, (params, opt_state))
 
-    epoch_with_stats = jax.jit(epoch_all)
-
     @jax.jit
     def evaluate(params, d):
         def one(flat, trw, tew):
@@ -516,104 +485,330 @@ def train_ensemble(
 
         return jax.vmap(one)(params, d["train_w"], d["test_w"])
 
-    keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds, dtype=jnp.uint32))
-    init_keys = jax.vmap(lambda k: jax.random.fold_in(k, 0))(keys)
-    shuffle_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
-    params = jax.vmap(lambda k: ravel_pytree(init_params(k, layer_sizes))[0])(init_keys)
-    opt_state = jax.vmap(tx.init)(params)
+    def init(seeds):
+        keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds, dtype=jnp.uint32))
+        init_keys = jax.vmap(lambda k: jax.random.fold_in(k, 0))(keys)
+        shuffle_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
+        params = jax.vmap(lambda k: ravel_pytree(init_params(k, layer_sizes))[0])(init_keys)
+        return params, jax.vmap(tx.init)(params), shuffle_keys
 
-    n_logged = logged.size
-    metrics = np.full((4, n_nets, n_logged), np.nan)
-    grad = np.full((2, n_nets, n_logged, n_layers), np.nan)
-    wnorm = np.full((n_nets, n_logged, n_layers), np.nan)
-    est_pos = {name: {int(e): i for i, e in enumerate(ep)} for name, ep in est_epochs.items()}
-    est = {name: np.full((2, n_nets, ep.size, n_layers), np.nan) for name, ep in est_epochs.items()}
-    activations: dict[int, list[np.ndarray]] = {}
-    start_index, epoch = 0, 0
+    return CompiledTrainer(
+        spec=spec, layer_sizes=layer_sizes, n_samples=n_samples, batch=batch, n_batches=n_batches,
+        advance=advance, epoch_with_stats=jax.jit(epoch_all), evaluate=evaluate, init=init, unravel=unravel,
+    )
 
-    state = checkpoint.load() if checkpoint is not None else None
-    if state is not None and state.get("kind") == "train_ensemble":
-        params = jax.tree_util.tree_map(jnp.asarray, state["params"])
-        opt_state = jax.tree_util.tree_map(jnp.asarray, state["opt_state"])
-        metrics, grad, wnorm, est = state["metrics"], state["grad"], state["wnorm"], state["est"]
-        activations, start_index, epoch = state["activations"], state["index"], state["epoch"]
 
-    def save(index):
+# --------------------------------------------------------------------------------------------------
+# The buffers of the logged epochs and their checkpoint
+
+
+@dataclasses.dataclass
+class TrainingLog:
+    """What a run keeps at its logged epochs, and its checkpoint save / load.
+
+    Made empty (NaN) by :meth:`empty`; :func:`train_ensemble` fills column ``i`` of logged epoch
+    ``logged_epochs[i]`` with :meth:`record`, :meth:`record_gradients`, :meth:`measure` and
+    :meth:`keep_activations`, and turns it into an :class:`EnsembleRun` with :meth:`to_run`.
+
+    Attributes
+    ----------
+    logged_epochs : (n_logged,) int64
+    estimator_epochs : dict name -> sorted int64 epochs, a subset of ``logged_epochs``
+    record_epochs : frozenset of logged epochs whose activations are kept
+    metrics : (4, n_networks, n_logged) -- train loss, test loss [nats], train accuracy, test accuracy
+    grad : (2, n_networks, n_logged, n_layers) -- norm of the mean and of the std of the weight gradients
+    weight_norm : (n_networks, n_logged, n_layers)
+    estimates : dict name -> (2, n_networks, len(estimator_epochs[name]), n_layers) -- I(X;T), I(T;Y)
+    activations : dict epoch -> list of per-layer arrays (n_networks, n_samples, n_units)
+    """
+
+    logged_epochs: np.ndarray
+    estimator_epochs: dict[str, np.ndarray]
+    record_epochs: frozenset[int]
+    metrics: np.ndarray
+    grad: np.ndarray
+    weight_norm: np.ndarray
+    estimates: dict[str, np.ndarray]
+    activations: dict[int, list[np.ndarray]]
+
+    KIND = "train_ensemble"  # the checkpoint's "kind": a checkpoint of another kind is not resumed
+
+    @classmethod
+    def empty(cls, n_networks: int, n_layers: int, logged_epochs, estimator_names: Sequence[str],
+              estimator_epochs: Mapping[str, Sequence[int]] | None = None, record_epochs: Sequence[int] = ()
+              ) -> TrainingLog:
+        """All-NaN buffers for ``n_networks`` networks of ``n_layers`` layers.
+
+        Every estimator runs at every logged epoch unless ``estimator_epochs`` names its epochs.
+
+        Raises
+        ------
+        ValueError
+            ``estimator_epochs`` names an estimator not in ``estimator_names`` or an epoch that is not logged;
+            ``record_epochs`` holds an epoch that is not logged.
+        """
+        logged = np.asarray(logged_epochs, dtype=np.int64)
+        est_epochs = {name: logged for name in estimator_names}
+        for name, epochs in (estimator_epochs or {}).items():
+            if name not in est_epochs:
+                raise ValueError(f"estimator_epochs names {name!r}, which is not in estimators {sorted(est_epochs)}")
+            epochs = np.asarray(epochs, dtype=np.int64)
+            if not np.isin(epochs, logged).all():
+                raise ValueError(f"estimator_epochs[{name!r}] must be a subset of logged_epochs")
+            est_epochs[name] = np.unique(epochs)
+        record = frozenset(int(e) for e in record_epochs)
+        if not record <= set(logged.tolist()):
+            raise ValueError("record_epochs must be a subset of logged_epochs")
+        shape = (n_networks, logged.size)
+        return cls(
+            logged_epochs=logged, estimator_epochs=est_epochs, record_epochs=record,
+            metrics=np.full((4, *shape), np.nan), grad=np.full((2, *shape, n_layers), np.nan),
+            weight_norm=np.full((*shape, n_layers), np.nan),
+            estimates={name: np.full((2, n_networks, ep.size, n_layers), np.nan) for name, ep in est_epochs.items()},
+            activations={},
+        )
+
+    def __post_init__(self):
+        self._positions = {name: {int(e): j for j, e in enumerate(ep)} for name, ep in self.estimator_epochs.items()}
+
+    def needs_layers(self, epoch: int) -> bool:
+        """Whether an estimator runs at ``epoch`` or its activations are kept."""
+        return epoch in self.record_epochs or any(epoch in pos for pos in self._positions.values())
+
+    def record(self, i: int, metrics, weight_norm) -> None:
+        """Logged epoch ``i``: metrics (n_networks, 4) and weight norms (n_networks, n_layers) of ``evaluate``."""
+        self.metrics[:, :, i] = np.asarray(metrics).T
+        self.weight_norm[:, i] = np.asarray(weight_norm)
+
+    def record_gradients(self, i: int, stats) -> None:
+        """Logged epoch ``i``: gradient statistics (n_networks, 2, n_layers) of ``epoch_with_stats``."""
+        self.grad[:, :, i] = np.moveaxis(np.asarray(stats), 1, 0)
+
+    def keep_activations(self, epoch: int, layers: list[np.ndarray] | None) -> None:
+        """Keep the layers (n_networks, n_samples, n_units) of ``epoch`` if it is one of ``record_epochs``."""
+        if epoch in self.record_epochs:
+            self.activations[epoch] = layers
+
+    def measure(self, epoch: int, layers: list[np.ndarray], estimators: Mapping[str, Estimator], y) -> None:
+        """Run each estimator scheduled at ``epoch`` on every layer (n_networks, n_samples, n_units) with labels
+        y; called from the estimators' worker thread, it writes only ``estimates``."""
+        for name, fn in estimators.items():
+            j = self._positions[name].get(epoch)
+            if j is not None:
+                for k, t in enumerate(layers):
+                    self.estimates[name][0, :, j, k], self.estimates[name][1, :, j, k] = fn(t, y)
+
+    def save(self, checkpoint, index: int, epoch: int, params, opt_state) -> None:
+        """Save the buffers and the training state: ``index`` logged epochs done, the networks after ``epoch``
+        epochs (``params``, ``opt_state``: device arrays, fetched here)."""
+        import jax
+
         checkpoint.save({
-            "kind": "train_ensemble", "index": index, "epoch": epoch,
+            "kind": self.KIND, "index": index, "epoch": epoch,
             "params": jax.device_get(params), "opt_state": jax.device_get(opt_state),
-            "metrics": metrics, "grad": grad, "wnorm": wnorm, "est": est, "activations": activations,
+            "metrics": self.metrics, "grad": self.grad, "wnorm": self.weight_norm, "est": self.estimates,
+            "activations": self.activations,
         })
 
-    def run_estimators(host_layers, target):
-        for name, fn in estimators.items():
-            j = est_pos[name].get(target)
-            if j is not None:
-                for k, t in enumerate(host_layers):
-                    est[name][0, :, j, k], est[name][1, :, j, k] = fn(t, y)
+    def load(self, checkpoint) -> tuple[int, int, object, object] | None:
+        """Restore the buffers saved by :meth:`save`; returns ``(index, epoch, params, opt_state)`` (host
+        arrays), or None when the checkpoint is empty or of another kind (the buffers are then unchanged)."""
+        state = checkpoint.load()
+        if state is None or state.get("kind") != self.KIND:
+            return None
+        self.metrics, self.grad, self.weight_norm = state["metrics"], state["grad"], state["wnorm"]
+        self.estimates, self.activations = state["est"], state["activations"]
+        return state["index"], state["epoch"], state["params"], state["opt_state"]
+
+    def to_run(self, layer_widths: Sequence[int], params: list[tuple[np.ndarray, np.ndarray]] | None
+               ) -> EnsembleRun:
+        """The :class:`EnsembleRun` of these buffers, with the final ``params`` (see
+        :meth:`CompiledTrainer.layer_params`)."""
+        m, g = self.metrics, self.grad
+        return EnsembleRun(
+            logged_epochs=self.logged_epochs,
+            estimates={name: Estimates(self.estimator_epochs[name], e[0], e[1]) for name, e in self.estimates.items()},
+            train_loss=m[0], test_loss=m[1], train_acc=m[2], test_acc=m[3],
+            grad_mean=g[0], grad_std=g[1], weight_norm=self.weight_norm,
+            activations=self.activations, layer_widths=tuple(layer_widths), params=params,
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# The loop
+
+
+def _check_inputs(X, y, train_mask, test_mask, seeds):
+    X = np.asarray(X, dtype=np.float32)
+    y = np.asarray(y)
+    if X.ndim != 2:
+        raise ValueError(f"X must have shape (n_samples, n_inputs), got {X.shape}")
+    if not np.isfinite(X).all():
+        raise ValueError("X contains NaN or inf")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer) or (y.size and y.min() < 0):
+        raise TypeError(f"y must hold non-negative integer class labels, got dtype {y.dtype}")
+    seeds = np.atleast_1d(np.asarray(seeds))
+    if seeds.ndim != 1 or not np.issubdtype(seeds.dtype, np.integer):
+        raise ValueError(f"seeds must be a 1-d sequence of integers (one per network), got {seeds!r}")
+    masks = []
+    for name, mask in (("train_mask", train_mask), ("test_mask", test_mask)):
+        mask = np.asarray(mask)
+        if mask.dtype != bool or mask.shape != (seeds.size, X.shape[0]):
+            raise ValueError(
+                f"{name} must be a boolean array of shape (n_networks, n_samples) = ({seeds.size}, {X.shape[0]}), "
+                f"got {mask.dtype} {mask.shape}"
+            )
+        masks.append(mask)
+    if not masks[0].sum(axis=1).min() > 0:
+        raise ValueError("every network needs at least one training sample (a row of train_mask is all False)")
+    return X, y.astype(np.int32), masks[0], masks[1], seeds
+
+
+def _check_finite(metrics: np.ndarray, epoch: int, seeds: np.ndarray, learning_rate: float) -> None:
+    if not np.isfinite(metrics).all():
+        bad = np.flatnonzero(~np.isfinite(metrics).all(axis=1))
+        raise ValueError(
+            f"training diverged: NaN/inf loss at epoch {epoch} for network(s) {bad.tolist()} "
+            f"(seeds {seeds[bad].tolist()}); lower learning_rate (now {learning_rate})"
+        )
+
+
+def _wait(pending):
+    """Wait for the estimators' job (re-raising its error here); None, the next value of ``pending``."""
+    if pending is not None:
+        pending.result()
+
+
+def train_ensemble(
+    X,
+    y,
+    train_mask,
+    test_mask,
+    spec: TrainingSpec,
+    *,
+    seeds: Sequence[int] | None = None,
+    estimators: Mapping[str, Estimator] | None = None,
+    estimator_epochs: Mapping[str, Sequence[int]] | None = None,
+    record_epochs: Sequence[int] = (),
+    checkpoint=None,
+    checkpoint_every_s: float = 60.0,
+    stop=None,
+    desc: str | None = None,
+) -> EnsembleRun:
+    """Train ``n_networks`` MLPs at once and stream estimators over their layers at the logged epochs.
+
+    The procedure of SZT17: each network trains on its own training set from its own random
+    initialisation; at every logged epoch all its layers are computed on all inputs and measured.
+
+    Parameters
+    ----------
+    X : array (n_samples, n_inputs)
+        All inputs; the information plane is measured on all of them (train and test together, SZT17).
+    y : int array (n_samples,)
+        Class labels 0..n_classes-1; the output layer has n_classes softmax units.
+    train_mask, test_mask : bool arrays (n_networks, n_samples)
+        Each network's training and test samples (see :func:`ipflow_lib.datasets.train_test_masks`).
+        Training sets may differ in size between networks.
+    spec : :class:`TrainingSpec`
+        Architecture, optimiser, mini-batches, epochs, logged-epoch schedule, initialisation and seeds.
+        Every logged epoch is < ``spec.n_epochs``; the state at logged epoch e is the network after e epochs.
+    seeds : ints (n_networks,), optional
+        One seed per network, overriding ``spec.seeds`` (sweeps that train several training sizes in one
+        call repeat seeds); a network's seed alone sets its initialisation and mini-batch order.
+    estimators : dict name -> ``est(t, y) -> (i_xt, i_ty)``
+        Called per layer with t of shape (n_networks, n_samples, n_units); default ``{"binning": binned_mi}``.
+    estimator_epochs : dict name -> logged epochs at which that estimator runs (default: all of them)
+    record_epochs : logged epochs whose activations are kept (memory: n_networks·n_samples·Σwidths floats each)
+    checkpoint : :class:`ipflow_lib.runtime.Checkpoint` or None
+        Where partial progress is saved every ``checkpoint_every_s`` seconds; a run restarted with the same
+        arguments and checkpoint resumes and gives the same numbers.
+    stop : :class:`threading.Event` or None
+        Set by another thread to stop this run at its next logged epoch: the run saves its checkpoint
+        (when it has one) and raises :class:`TrainingStopped`. Used to interrupt runs in worker threads,
+        which Ctrl-C does not reach.
+    desc : label of the progress bar
+
+    Returns
+    -------
+    EnsembleRun
+
+    Raises
+    ------
+    TypeError
+        ``spec`` is not a :class:`TrainingSpec`, or y does not hold integer labels.
+    ValueError
+        Wrong shapes, bad schedules, or a run that diverged (NaN loss), with the epoch where it happened.
+    TrainingStopped
+        ``stop`` was set; the progress so far is in ``checkpoint``.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import jax
+    import jax.numpy as jnp
+
+    from .estimators import binned_mi
+
+    if not isinstance(spec, TrainingSpec):
+        raise TypeError(f"spec must be a TrainingSpec, got {type(spec).__name__}")
+    X, y, train_mask, test_mask, seeds = _check_inputs(
+        X, y, train_mask, test_mask, spec.seeds if seeds is None else seeds)
+    estimators = dict(estimators) if estimators is not None else {"binning": binned_mi}
+    n_networks, n_samples = train_mask.shape
+    layer_sizes = (X.shape[1], *spec.hidden_widths, int(y.max()) + 1)
+    log = TrainingLog.empty(n_networks, len(layer_sizes) - 1, spec.logged_epochs, list(estimators),
+                            estimator_epochs, record_epochs)
+    trainer = compile_trainer(spec, layer_sizes, n_samples, int(train_mask.sum(axis=1).max()))
+    data = trainer.data(X, y, train_mask, test_mask)
+    params, opt_state, shuffle_keys = trainer.init(seeds)
+    start_index, epoch = 0, 0
+    resumed = log.load(checkpoint) if checkpoint is not None else None
+    if resumed is not None:
+        start_index, epoch, params, opt_state = resumed
+        params, opt_state = jax.tree_util.tree_map(jnp.asarray, (params, opt_state))
 
     # The estimators (numpy) of logged epoch i run in a worker thread while JAX trains towards logged
     # epoch i + 1; at most one epoch's activations wait in memory. Results are identical to a serial run.
-    from concurrent.futures import ThreadPoolExecutor
-
-    pending = None
-    last_save = time.monotonic()
-    bar = progress(total=n_logged, initial=start_index, desc=desc or f"{n_nets} nets", unit="logged epoch")
+    label = desc or f"{n_networks} networks"
+    logged, n_logged = log.logged_epochs, log.logged_epochs.size
+    pending, last_save = None, time.monotonic()
+    bar = progress(total=n_logged, initial=start_index, desc=label, unit="logged epoch")
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             for i in range(start_index, n_logged):
                 target = int(logged[i])
-                if target > epoch:
-                    params, opt_state = advance(params, opt_state, shuffle_keys, epoch, target, data)
+                if target > epoch:  # train up to the logged epoch
+                    params, opt_state = trainer.advance(params, opt_state, shuffle_keys, epoch, target, data)
                     epoch = target
-                layers, m, wn = evaluate(params, data)
-                m = np.asarray(m)
-                if not np.isfinite(m).all():
-                    bad = np.flatnonzero(~np.isfinite(m).all(axis=1))
-                    raise ValueError(
-                        f"training diverged: NaN/inf loss at epoch {epoch} for network(s) {bad.tolist()} "
-                        f"(seeds {seeds[bad].tolist()}); lower learning_rate (now {learning_rate})"
-                    )
-                metrics[:, :, i] = m.T
-                wnorm[:, i] = np.asarray(wn)
-                wanted = any(target in est_pos[name] for name in estimators) or target in record
-                host_layers = [np.asarray(h) for h in layers] if wanted else None
-                if target in record:
-                    activations[target] = host_layers
-                if pending is not None:
-                    pending.result()  # re-raises an estimator's error here
-                pending = pool.submit(run_estimators, host_layers, target) if host_layers is not None else None
-                params, opt_state, stats = epoch_with_stats(params, opt_state, shuffle_keys, epoch, data)
+                layers, metrics, weight_norm = trainer.evaluate(params, data)  # measure it
+                metrics = np.asarray(metrics)
+                _check_finite(metrics, epoch, seeds, spec.learning_rate)
+                log.record(i, metrics, weight_norm)
+                host_layers = [np.asarray(h) for h in layers] if log.needs_layers(target) else None
+                log.keep_activations(target, host_layers)
+                pending = _wait(pending)
+                if host_layers is not None:
+                    pending = pool.submit(log.measure, target, host_layers, estimators, y)
+                # the next epoch, with the gradient statistics of its mini-batches (SZT17 Fig. 4)
+                params, opt_state, stats = trainer.epoch_with_stats(params, opt_state, shuffle_keys, epoch, data)
                 epoch += 1
-                grad[:, :, i] = np.moveaxis(np.asarray(stats), 1, 0)
+                log.record_gradients(i, stats)
                 bar.update(1)
                 if checkpoint is not None and time.monotonic() - last_save > checkpoint_every_s:
-                    if pending is not None:
-                        pending.result()
-                        pending = None
-                    save(i + 1)
+                    pending = _wait(pending)
+                    log.save(checkpoint, i + 1, epoch, params, opt_state)
                     last_save = time.monotonic()
                 if stop is not None and stop.is_set() and i + 1 < n_logged:
-                    if pending is not None:
-                        pending.result()
-                        pending = None
+                    pending = _wait(pending)
                     if checkpoint is not None:
-                        save(i + 1)
+                        log.save(checkpoint, i + 1, epoch, params, opt_state)
                     raise TrainingStopped(
-                        f"stopped at epoch {epoch} of {n_epochs} ({desc or f'{n_nets} nets'}); "
+                        f"stopped at epoch {epoch} of {spec.n_epochs} ({label}); "
                         + ("progress saved: the same call resumes from here" if checkpoint is not None
                            else "no checkpoint, progress lost")
                     )
-            if pending is not None:
-                pending.result()
+            _wait(pending)
     finally:
         bar.close()
-
-    return EnsembleRun(
-        logged_epochs=logged,
-        estimates={name: Estimates(est_epochs[name], e[0], e[1]) for name, e in est.items()},
-        train_loss=metrics[0], test_loss=metrics[1], train_acc=metrics[2], test_acc=metrics[3],
-        grad_mean=grad[0], grad_std=grad[1], weight_norm=wnorm,
-        activations=activations, layer_widths=tuple(layer_sizes[1:]),
-        params=[(np.asarray(w), np.asarray(b)) for w, b in jax.vmap(unravel)(params)],
-    )
+    return log.to_run(layer_sizes[1:], trainer.layer_params(params))

@@ -262,23 +262,9 @@ def conditional_entropy(p_xy, base: float = 2.0) -> float:
 def mutual_information(p_xy, base: float = 2.0) -> float:
     """Mutual information I(X;Y) = Σ p(x,y) log[p(x,y) / (p(x)p(y))] of a joint table.
 
-    Parameters
-    ----------
-    p_xy : array_like, shape (n_x, n_y)
-        Joint probabilities p(x, y), summing to 1.
-    base : float
-        Logarithm base (2: bits).
-
-    Returns
-    -------
-    float, between 0 and min(H(X), H(Y)).
-
-    Raises
-    ------
-    ValueError
-        If ``p_xy`` is not a valid 2-d distribution.
-
-    Source: Cover & Thomas (2006), Eq. (2.28).
+    Takes ``p_xy`` (n_x, n_y), the joint p(x, y) summing to 1, and the logarithm ``base`` (2: bits), as
+    :func:`conditional_entropy`, and raises the same ValueError for a table that is not a 2-d
+    distribution. Returns a float between 0 and min(H(X), H(Y)). Source: Cover & Thomas (2006), Eq. (2.28).
 
     >>> mutual_information([[0.25, 0.25], [0.25, 0.25]])   # independent
     0.0

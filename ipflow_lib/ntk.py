@@ -15,7 +15,9 @@ of inputs, with mean and covariance (train inputs D, targets Y, n·k target entr
 The k outputs of a Dense readout are independent and identically distributed, so the ensemble's
 output at input x_i is p_t(z | x_i) = N(μ_t(x_i), s_t(x_i) I_k) with s_t(x_i) = Σ_t(x_i, x_i).
 
-With X uniform over a set of N inputs, Z is a mixture of N Gaussians, and
+With X uniform over a set of N inputs, Z is a mixture of N Gaussians, and (computed by
+:func:`ipflow_lib.estimators.mixture_information` and :func:`ipflow_lib.estimators.gaussian_kl`, the
+Gaussian information measures of the estimators layer)
 
 * I(X;Z) = H(Z) − H(Z|X), H(Z|X) exact, H(Z) bounded on both sides by pairwise distances between
   the components (Kolchinsky & Tracey 2017): Bhattacharyya (lower) and Kullback–Leibler (upper);
@@ -37,7 +39,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
 import os
 import sys
 from collections.abc import Callable
@@ -46,25 +47,21 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .estimators import check_gaussian_moments
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 __all__ = [
     "GaussianEnsemble",
-    "MixtureInformation",
     "Kernels",
     "bayes_loss",
     "batched_kernel_fn",
     "ensemble_moments",
     "finite_ensemble",
-    "gaussian_bhattacharyya",
-    "gaussian_entropy",
-    "gaussian_kl",
-    "gaussian_kl_full",
     "gibbs_loss",
     "infinite_ensemble",
     "kernels",
-    "mixture_information",
     "network",
     "regression_targets",
 ]
@@ -444,350 +441,6 @@ def infinite_ensemble(
 
 
 # --------------------------------------------------------------------------------------------------
-# Exact Gaussian information quantities
-# --------------------------------------------------------------------------------------------------
-
-
-def _log_base(base: float) -> float:
-    if not (base > 0 and base != 1):
-        raise ValueError(f"base must be positive and not 1, got {base}")
-    return math.log(base)
-
-
-def _check_mean_var(mean, var, name: str = "", *, allow_zero: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """mean (..., n, k) and var (..., n) or (..., n, k) → float64 mean and var broadcast to mean's shape."""
-    mean = np.asarray(mean, dtype=np.float64)
-    var = np.asarray(var, dtype=np.float64)
-    if mean.ndim < 2:
-        raise ValueError(f"mean{name} must have shape (..., n, k), got {mean.shape}")
-    if var.shape == mean.shape[:-1]:
-        var = np.broadcast_to(var[..., None], mean.shape)
-    elif var.shape != mean.shape:
-        raise ValueError(
-            f"var{name} must have shape {mean.shape[:-1]} (one variance per input) or {mean.shape} "
-            f"(one per output), to match mean{name} of shape {mean.shape}; got {var.shape}"
-        )
-    if not (np.isfinite(mean).all() and np.isfinite(var).all()):
-        raise ValueError(f"mean{name} and var{name} must be finite (no NaN/inf)")
-    if (var < 0).any() or (not allow_zero and (var == 0).any()):
-        raise ValueError(
-            f"var{name} must be {'≥ 0' if allow_zero else '> 0 (a Gaussian with zero variance has no density)'}"
-        )
-    return mean, var
-
-
-def gaussian_entropy(var, k: int = 1, *, base: float = 2.0) -> np.ndarray:
-    """Differential entropy of N(μ, diag(var)): ½ Σ_d log(2πe·var_d), in units of log ``base``.
-
-    Parameters
-    ----------
-    var : array_like, shape (...,) or (..., k)
-        Per-input variance (isotropic over ``k`` outputs) if ``k`` is given and var has no output axis,
-        else one variance per output along the last axis (then pass ``k=None``).
-    k : int or None
-        Number of i.i.d. outputs sharing the variance; ``None``: the last axis of ``var`` holds them.
-
-    Returns
-    -------
-    ndarray, shape var.shape (or var.shape[:-1] for k=None). Can be negative (differential entropy).
-    """
-    var = np.asarray(var, dtype=np.float64)
-    if not np.isfinite(var).all() or (var <= 0).any():
-        raise ValueError("var must be finite and > 0")
-    h = 0.5 * np.log(2 * np.pi * np.e * var)
-    h = h.sum(axis=-1) if k is None else int(k) * h
-    return h / _log_base(base)
-
-
-def gaussian_kl(mean_p, var_p, mean_q, var_q, *, base: float = 2.0) -> np.ndarray:
-    """KL[N(μ_p, diag s_p) ‖ N(μ_q, diag s_q)] per input, summed over the k outputs.
-
-    KL = ½ Σ_d [s_p/s_q + (μ_p − μ_q)²/s_q − 1 + log(s_q/s_p)] (exact for Gaussians).
-
-    Parameters
-    ----------
-    mean_p, mean_q : array_like, shape (..., n, k)
-    var_p, var_q : array_like, shape (..., n) or (..., n, k)
-    base : float
-        2 for bits.
-
-    Returns
-    -------
-    ndarray, shape (..., n)
-    """
-    mean_p, var_p = _check_mean_var(mean_p, var_p, "_p")
-    mean_q, var_q = _check_mean_var(mean_q, var_q, "_q")
-    mean_p, mean_q = np.broadcast_arrays(mean_p, mean_q)
-    kl = 0.5 * np.sum(var_p / var_q + (mean_p - mean_q) ** 2 / var_q - 1.0 + np.log(var_q / var_p), axis=-1)
-    return kl / _log_base(base)
-
-
-def gaussian_bhattacharyya(mean_p, var_p, mean_q, var_q, *, base: float = 2.0) -> np.ndarray:
-    """Bhattacharyya distance −log ∫√(p q) between diagonal Gaussians, per input (summed over outputs).
-
-    D_B = Σ_d [(μ_p − μ_q)²/(8 s̄) + ½ log(s̄/√(s_p s_q))], s̄ = (s_p + s_q)/2. It is the Chernoff
-    α-divergence at α = ½ used for the lower bound of Kolchinsky & Tracey (2017).
-
-    Shapes and units as :func:`gaussian_kl`.
-    """
-    mean_p, var_p = _check_mean_var(mean_p, var_p, "_p")
-    mean_q, var_q = _check_mean_var(mean_q, var_q, "_q")
-    mean_p, mean_q = np.broadcast_arrays(mean_p, mean_q)
-    s = 0.5 * (var_p + var_q)
-    d = np.sum((mean_p - mean_q) ** 2 / (8 * s) + 0.5 * np.log(s) - 0.25 * np.log(var_p) - 0.25 * np.log(var_q), -1)
-    return d / _log_base(base)
-
-
-def gaussian_kl_full(mean_p, cov_p, mean_q, cov_q, *, base: float = 2.0) -> np.ndarray:
-    """KL between Gaussians over n inputs with full covariances, for k outputs sharing them.
-
-    KL = ½ [k·tr(Σ_q⁻¹Σ_p) + Σ_d Δ_dᵀ Σ_q⁻¹ Δ_d − k·n + k·(log|Σ_q| − log|Σ_p|)], Δ_d = μ_q[:, d] − μ_p[:, d]:
-    the joint divergence of the ensemble's outputs on a whole set of inputs (exact; by Cholesky).
-
-    Parameters
-    ----------
-    mean_p, mean_q : array_like, shape (..., n, k)
-    cov_p, cov_q : array_like, shape (..., n, n), symmetric positive definite
-
-    Returns
-    -------
-    ndarray, shape (...)
-
-    Raises
-    ------
-    ValueError
-        Mismatched shapes, or a covariance that is not positive definite.
-    """
-    mean_p = np.asarray(mean_p, dtype=np.float64)
-    mean_q = np.asarray(mean_q, dtype=np.float64)
-    cov_p = np.asarray(cov_p, dtype=np.float64)
-    cov_q = np.asarray(cov_q, dtype=np.float64)
-    if mean_p.ndim < 2 or mean_p.shape != mean_q.shape:
-        raise ValueError(f"mean_p and mean_q must have the same shape (..., n, k), got {mean_p.shape}, {mean_q.shape}")
-    n, k = mean_p.shape[-2:]
-    for name, c in (("cov_p", cov_p), ("cov_q", cov_q)):
-        if c.shape != mean_p.shape[:-2] + (n, n):
-            raise ValueError(f"{name} must have shape {mean_p.shape[:-2] + (n, n)}, got {c.shape}")
-    try:
-        lp = np.linalg.cholesky(cov_p)
-        lq = np.linalg.cholesky(cov_q)
-    except np.linalg.LinAlgError as err:
-        raise ValueError("cov_p and cov_q must be positive definite") from err
-    logdet_p = 2 * np.log(np.diagonal(lp, axis1=-2, axis2=-1)).sum(-1)
-    logdet_q = 2 * np.log(np.diagonal(lq, axis1=-2, axis2=-1)).sum(-1)
-    a = np.linalg.solve(lq, lp)  # L_q⁻¹ L_p: tr(Σ_q⁻¹ Σ_p) = ‖a‖²_F
-    b = np.linalg.solve(lq, mean_q - mean_p)
-    kl = 0.5 * (k * np.sum(a**2, axis=(-2, -1)) + np.sum(b**2, axis=(-2, -1)) - k * n + k * (logdet_q - logdet_p))
-    return kl / _log_base(base)
-
-
-# --------------------------------------------------------------------------------------------------
-# Information of a Gaussian mixture: pairwise bounds (Kolchinsky & Tracey) and sampled bounds (Poole)
-# --------------------------------------------------------------------------------------------------
-
-
-class MixtureInformation(NamedTuple):
-    """Information of Z ~ (1/N) Σ_i N(μ_i, diag s_i) with X uniform over the N components.
-
-    Every field has the shape of the leading dims of ``mean`` (e.g. (n_t,)), in units of log ``base``.
-
-    Attributes
-    ----------
-    i_xz_lower, i_xz_upper
-        Pairwise bounds on I(X;Z): Bhattacharyya (lower) and KL (upper) (Kolchinsky & Tracey 2017,
-        Eqs. 13–14 with H(Z|X) subtracted). Deterministic; 0 ≤ lower ≤ I(X;Z) ≤ upper ≤ log N.
-    i_xz_nce
-        InfoNCE with the whole set as the batch and the true log-density as critic,
-        log N + mean_i[S_ii − logsumexp_j S_ij] with S_ij = log p(z_i | x_j), z_i ~ p(z | x_i)
-        (Poole et al. 2019, Eq. 12; van den Oord et al. 2018). Its expectation is exactly I(X;Z) here,
-        because p(x) is uniform on exactly these N inputs; a lower bound for a batch drawn from a larger set.
-    i_xz_loo
-        Leave-one-out upper bound log(N−1) + mean_i[S_ii − logsumexp_{j≠i} S_ij] (Poole et al. 2019,
-        Eq. 13), an upper bound in expectation (it is random: with the same samples it can, rarely,
-        fall below ``i_xz_nce``).
-    i_zy_lower, i_zy_upper
-        Pairwise bounds on I(Z;Y) = H(Z) − Σ_y p(y) H(Z|Y=y), each mixture entropy bounded as above;
-        clipped to [0, min(H(Y), i_xz_upper)].
-    i_zy_mc
-        Sampled estimate mean_i[logsumexp_{j: y_j = y_i} S_ij − log N_{y_i} − logsumexp_j S_ij + log N],
-        unbiased for I(Z;Y).
-    h_z_given_x
-        H(Z|X) = mean_i ½ Σ_d log(2πe s_id), exact (differential entropy).
-    """
-
-    i_xz_lower: np.ndarray
-    i_xz_upper: np.ndarray
-    i_xz_nce: np.ndarray
-    i_xz_loo: np.ndarray
-    i_zy_lower: np.ndarray
-    i_zy_upper: np.ndarray
-    i_zy_mc: np.ndarray
-    h_z_given_x: np.ndarray
-
-
-@functools.lru_cache(maxsize=1)
-def _row_stats_fn():
-    import jax
-    import jax.numpy as jnp
-
-    def lse_all_and_masked(a, mask):
-        """logsumexp over the last axis, over all entries and over ``mask`` (which must hold the row's
-        own entry, within ~700 of the row maximum: true for −KL_ii = 0, −BC_ii = 0 and log p_i(z_i)),
-        from one pass of exponentials."""
-        top = jnp.max(a, axis=-1, keepdims=True)
-        e = jnp.exp(a - top)
-        top = top[..., 0]
-        return top + jnp.log(e.sum(-1)), top + jnp.log(jnp.where(mask, e, 0.0).sum(-1))
-
-    def lse_masked(a, mask):
-        a = jnp.where(mask, a, -jnp.inf)
-        top = jnp.max(a, axis=-1, keepdims=True)
-        return top[..., 0] + jnp.log(jnp.exp(a - top).sum(-1))
-
-    @jax.jit
-    def row_stats(rows, mean, var, z, y):
-        """Row reductions for the rows ``rows`` (B,) of the N×N pairwise and sample–component matrices."""
-        log_var = jnp.log(var)
-        mi, si, lsi, yi = mean[rows], var[rows], log_var[rows], y[rows]
-        d2 = (mi[:, None, :] - mean[None, :, :]) ** 2  # (B, N, k)
-        kl = 0.5 * jnp.sum(si[:, None] / var[None] + d2 / var[None] - 1.0 + log_var[None] - lsi[:, None], -1)
-        sbar = 0.5 * (si[:, None] + var[None])
-        bc = jnp.sum(d2 / (8 * sbar) + 0.5 * jnp.log(sbar) - 0.25 * lsi[:, None] - 0.25 * log_var[None], -1)
-        n = mean.shape[0]
-        same = yi[:, None] == y[None, :]
-        not_self = rows[:, None] != jnp.arange(n)[None, :]
-        zi = z[:, rows]  # (S, B, k)
-        score = -0.5 * jnp.sum(
-            jnp.log(2 * jnp.pi) + log_var[None, None] + (zi[:, :, None, :] - mean[None, None]) ** 2 / var[None, None],
-            -1,
-        )  # (S, B, N): log p(z_i | x_j)
-        s_self = jnp.take_along_axis(score, rows[None, :, None], axis=-1)[..., 0]
-        kl_all, kl_same = lse_all_and_masked(-kl, same)
-        bc_all, bc_same = lse_all_and_masked(-bc, same)
-        s_all, s_same = lse_all_and_masked(score, same[None])
-        return kl_all, kl_same, bc_all, bc_same, s_self, s_all, lse_masked(score, not_self[None]), s_same
-
-    return row_stats
-
-
-def mixture_information(
-    mean,
-    var,
-    y=None,
-    *,
-    n_samples: int = 1,
-    seed: int = 0,
-    base: float = 2.0,
-    max_floats: int = 2**20,
-) -> MixtureInformation:
-    """I(X;Z) and I(Z;Y) of the Gaussian ensemble p(z|x_i) = N(μ_i, diag s_i), X uniform over n inputs.
-
-    Both families of bounds are computed from one pass over the n × n pairs (in row blocks, never
-    materialising more than ``max_floats`` numbers): the deterministic pairwise bounds of
-    Kolchinsky & Tracey (2017) and the sampled InfoNCE / leave-one-out bounds of Poole et al. (2019),
-    with ``n_samples`` draws z ~ p(z|x_i) per input. See :class:`MixtureInformation` for each field.
-
-    Parameters
-    ----------
-    mean : array_like, shape (..., n, k)
-        Ensemble means; leading dims (times, weight scales) are looped over.
-    var : array_like, shape (..., n) or (..., n, k)
-        Ensemble variances, > 0 (per input, shared by the k outputs, or per output).
-    y : array_like of int, shape (n,), optional
-        Labels, for I(Z;Y); without them the I(Z;Y) fields are NaN.
-    n_samples : int ≥ 1
-        Samples per input for the sampled estimates (the authors used 1).
-    seed : int
-        Seed of those samples (``numpy.random.default_rng``); same seed, same numbers.
-    base : float
-        2 for bits, e for nats.
-
-    Returns
-    -------
-    MixtureInformation
-        Fields of shape ``mean.shape[:-2]``.
-
-    Raises
-    ------
-    ValueError
-        Mismatched shapes, NaN, var ≤ 0, fewer than 2 inputs, labels of the wrong length, n_samples < 1.
-
-    Examples
-    --------
-    Two far-apart components carry one bit; two equal ones carry none:
-
-    >>> far = mixture_information(np.array([[0.0], [100.0]]), np.ones(2))
-    >>> round(float(far.i_xz_lower), 6), round(float(far.i_xz_upper), 6)
-    (1.0, 1.0)
-    >>> float(mixture_information(np.zeros((2, 1)), np.ones(2)).i_xz_upper)
-    0.0
-    """
-    mean, var = _check_mean_var(mean, var)
-    lead, (n, k) = mean.shape[:-2], mean.shape[-2:]
-    if n < 2:
-        raise ValueError(f"need at least 2 inputs (components), got {n}")
-    if int(n_samples) != n_samples or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples}")
-    n_samples = int(n_samples)
-    has_y = y is not None
-    if has_y:
-        y = np.asarray(y)
-        if y.shape != (n,):
-            raise ValueError(f"y must have shape (n,) = ({n},) to match mean, got {y.shape}")
-        if not np.issubdtype(y.dtype, np.integer):
-            raise TypeError(f"y must hold integer labels, got dtype {y.dtype}")
-        _, y = np.unique(y, return_inverse=True)
-        counts = np.bincount(y)
-    else:
-        y = np.zeros(n, dtype=np.int64)
-        counts = np.array([n])
-    p_y = counts / n
-    h_y = float(-(p_y * np.log(p_y)).sum())
-    log_n_y = np.log(counts)[y]
-    scale = _log_base(base)
-
-    block = int(max(1, min(n, max_floats // max(1, n * k * (n_samples + 2)))))
-    n_blocks = -(-n // block)
-    row_blocks = np.arange(n_blocks * block) % n  # last block padded with rows from the start
-    row_stats = _row_stats_fn()
-    rng = np.random.default_rng(seed)
-    flat_mean = mean.reshape((-1, n, k))
-    flat_var = var.reshape((-1, n, k))
-    out = {f: np.empty(flat_mean.shape[0]) for f in MixtureInformation._fields}
-    import jax.numpy as jnp
-
-    for idx in range(flat_mean.shape[0]):
-        m, s = flat_mean[idx], flat_var[idx]
-        z = m[None] + np.sqrt(s)[None] * rng.standard_normal((n_samples, n, k))
-        stats = []
-        with _x64():
-            mj, sj, zj, yj = jnp.asarray(m), jnp.asarray(s), jnp.asarray(z), jnp.asarray(y)
-            for b in range(n_blocks):
-                rows = jnp.asarray(row_blocks[b * block : (b + 1) * block])
-                stats.append([np.asarray(a) for a in row_stats(rows, mj, sj, zj, yj)])
-        kl_all, kl_same, bc_all, bc_same = (np.concatenate([st[i] for st in stats])[:n] for i in range(4))
-        s_self, s_all, s_loo, s_same = (np.concatenate([st[i] for st in stats], axis=1)[:, :n] for i in range(4, 8))
-        # Pairwise bounds on I(X;Z) = H(Z) - H(Z|X) (the H(Z|X) terms cancel).
-        upper = math.log(n) - kl_all.mean()
-        lower = math.log(n) - bc_all.mean()
-        out["i_xz_upper"][idx] = upper
-        out["i_xz_lower"][idx] = lower
-        # Same bounds on each class-conditional mixture: X_c in [L_c, U_c].
-        u_c = np.bincount(y, weights=log_n_y - kl_same) / counts
-        l_c = np.bincount(y, weights=log_n_y - bc_same) / counts
-        out["i_zy_upper"][idx] = min(upper - float(p_y @ l_c), upper, h_y)
-        out["i_zy_lower"][idx] = max(lower - float(p_y @ u_c), 0.0)
-        out["i_xz_nce"][idx] = math.log(n) + float(np.mean(s_self - s_all))
-        out["i_xz_loo"][idx] = math.log(n - 1) + float(np.mean(s_self - s_loo))
-        out["i_zy_mc"][idx] = float(np.mean(s_same - log_n_y[None] - s_all + math.log(n)))
-        out["h_z_given_x"][idx] = float(np.mean(0.5 * np.sum(np.log(2 * np.pi * np.e * s), axis=-1)))
-    if not has_y:
-        for f in ("i_zy_lower", "i_zy_upper", "i_zy_mc"):
-            out[f][:] = np.nan
-    return MixtureInformation(**{f: (v / scale).reshape(lead) for f, v in out.items()})
-
-
-# --------------------------------------------------------------------------------------------------
 # Losses of the ensemble
 # --------------------------------------------------------------------------------------------------
 
@@ -822,7 +475,7 @@ def gibbs_loss(mean, var, y, *, obs_var: float = 1.0) -> np.ndarray:
     -------
     ndarray, shape (...), nats per example.
     """
-    mean, var = _check_mean_var(mean, var, allow_zero=True)
+    mean, var = check_gaussian_moments(mean, var, allow_zero=True)
     y = _check_targets(y, mean)
     if not obs_var > 0:
         raise ValueError(f"obs_var must be > 0, got {obs_var}")
@@ -853,7 +506,7 @@ def bayes_loss(mean, var, y, *, obs_var: float = 1.0, joint: bool = False) -> np
     if not obs_var > 0:
         raise ValueError(f"obs_var must be > 0, got {obs_var}")
     if not joint:
-        mean, var = _check_mean_var(mean, var, allow_zero=True)
+        mean, var = check_gaussian_moments(mean, var, allow_zero=True)
         y = _check_targets(y, mean)
         s = var + obs_var
         per = 0.5 * np.sum((y - mean) ** 2 / s + np.log(2 * np.pi * s), axis=-1)
@@ -946,7 +599,7 @@ def finite_ensemble(
     xtr = jnp.asarray(x_train, dtype=jnp.float32)
     ytr = jnp.asarray(y_train, dtype=jnp.float32)
     xev = jnp.asarray(x_eval, dtype=jnp.float32)
-    lr = jnp.float32(learning_rate)
+    rate = jnp.float32(learning_rate)
     init, advance, outputs = _trainer(init_fn, apply_fn, tuple(xtr.shape))
     keys = jax.random.split(jax.random.PRNGKey(seed), int(n_networks))
     result = []
@@ -954,7 +607,7 @@ def finite_ensemble(
         params = init(keys[start : start + per_batch])
         done, recorded = 0, []
         for s in steps:
-            params = advance(params, xtr, ytr, lr, jnp.int32(s - done))
+            params = advance(params, xtr, ytr, rate, jnp.int32(s - done))
             done = int(s)
             recorded.append(np.asarray(outputs(params, xev)))
         result.append(np.stack(recorded, axis=1))
@@ -967,14 +620,14 @@ def _trainer(init_fn: Callable, apply_fn: Callable, input_shape: tuple[int, ...]
     import jax
     import jax.numpy as jnp
 
-    def step(params, x, y, lr):
+    def step(params, x, y, rate):
         grads = jax.grad(lambda p: 0.5 * jnp.mean((apply_fn(p, x) - y) ** 2))(params)
-        return jax.tree_util.tree_map(lambda p, g: p - lr * g, params, grads)
+        return jax.tree_util.tree_map(lambda p, g: p - rate * g, params, grads)
 
     @jax.jit
-    def advance(params, x, y, lr, n_steps):
+    def advance(params, x, y, rate, n_steps):
         batched = jax.vmap(step, in_axes=(0, None, None, None))
-        return jax.lax.fori_loop(0, n_steps, lambda _, p: batched(p, x, y, lr), params)
+        return jax.lax.fori_loop(0, n_steps, lambda _, p: batched(p, x, y, rate), params)
 
     outputs = jax.jit(jax.vmap(apply_fn, in_axes=(0, None)))
     init = jax.jit(jax.vmap(lambda key: init_fn(key, input_shape)[1]))

@@ -31,6 +31,7 @@ Functions
 ``InformationProbe``   record at chosen epochs and stream each layer to estimators
 ``inject_noise``       context manager: add Gaussian noise to named layers (a noisy network, as in
                        Goldfeld et al. 2019), propagated to the layers after them
+``make_mlp``           a plain torch MLP (Linear + activation per hidden layer, Linear logits) to probe
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ __all__ = [
     "ProbeResult",
     "default_layers",
     "inject_noise",
+    "make_mlp",
     "record_activations",
 ]
 
@@ -62,6 +64,42 @@ def _torch():
     import torch
 
     return torch
+
+
+def make_mlp(n_in: int, hidden_widths: Sequence[int], n_out: int, activation: str = "tanh"):
+    """A torch MLP ``nn.Sequential``: ``Linear`` + activation per hidden layer, then a ``Linear`` output (logits).
+
+    Parameters
+    ----------
+    n_in, n_out : int ≥ 1 -- input dimension and number of output units (classes)
+    hidden_widths : sequence of int ≥ 1 -- widths of the hidden layers, e.g. (32, 16, 8) for chapter 5's
+        64-32-16-8-10 digits network
+    activation : "tanh" | "relu"
+
+    Returns
+    -------
+    ``torch.nn.Sequential`` of ``2 * len(hidden_widths) + 1`` modules, with torch's default initialisation
+    (seed it with ``torch.manual_seed``). :func:`default_layers` finds its activation modules and the output.
+
+    Raises
+    ------
+    ValueError
+        On a width < 1 or an unknown activation.
+    """
+    from torch import nn
+
+    acts = {"tanh": nn.Tanh, "relu": nn.ReLU}
+    if activation not in acts:
+        raise ValueError(f"activation must be one of {sorted(acts)}, got {activation!r}")
+    widths = [int(w) for w in hidden_widths]
+    if min([int(n_in), int(n_out), *widths]) < 1:
+        raise ValueError(f"n_in, hidden_widths and n_out must be ≥ 1, got {n_in}, {tuple(widths)}, {n_out}")
+    layers, width = [], int(n_in)
+    for w in widths:
+        layers += [nn.Linear(width, w), acts[activation]()]
+        width = w
+    layers.append(nn.Linear(width, int(n_out)))
+    return nn.Sequential(*layers)
 
 
 def _modules_by_name(model) -> dict:

@@ -5,6 +5,7 @@ and imports none of them, so a trainer can show a progress bar and save its prog
 about presets or the result cache.
 
 ``progress``          a tqdm bar on stderr, shown on terminals only (``$IPFLOW_PROGRESS`` = 1/0 forces it)
+``set_progress``      the caller's choice (the CLI: bars on its terminal), used when ``$IPFLOW_PROGRESS`` is unset
 ``Checkpoint``        partial progress of one run, saved atomically, so that an interrupted run resumes
 ``TrainingStopped``   raised by a trainer stopped through its ``stop`` event (its checkpoint holds the progress)
 """
@@ -22,28 +23,44 @@ import joblib
 
 PROGRESS_ENV = "IPFLOW_PROGRESS"
 
-__all__ = ["PROGRESS_ENV", "Checkpoint", "TrainingStopped", "progress", "progress_enabled"]
+__all__ = ["PROGRESS_ENV", "Checkpoint", "TrainingStopped", "progress", "set_progress"]
+
+_progress_choice: bool | None = None  # set_progress(); None: decide by the terminal
 
 
 class TrainingStopped(RuntimeError):
     """A trainer was stopped through its ``stop`` event; its checkpoint (if any) holds the progress."""
 
 
-def progress_enabled() -> bool | None:
-    """tqdm's ``disable`` flag: ``$IPFLOW_PROGRESS`` = 1/0 forces it; otherwise bars show on a terminal only."""
+def set_progress(enabled: bool | None) -> None:
+    """Show (``True``) or hide (``False``) progress bars in this process; ``None``: on a terminal only (default).
+
+    ``$IPFLOW_PROGRESS`` (1/0), when set, still wins: it is the user's explicit choice. The command line
+    calls ``set_progress(sys.stderr.isatty())`` instead of writing the environment.
+    """
+    global _progress_choice
+    if enabled is not None and not isinstance(enabled, bool):
+        raise TypeError(f"enabled must be True, False or None, got {enabled!r}")
+    _progress_choice = enabled
+
+
+def _tqdm_disable() -> bool | None:
+    """tqdm's ``disable`` flag: ``$IPFLOW_PROGRESS``, else :func:`set_progress`'s choice, else None (TTY only)."""
     flag = os.environ.get(PROGRESS_ENV)
-    if flag is None:
-        return None  # tqdm: disable on a non-TTY (notebook outputs, CI logs)
-    return flag.strip() in ("0", "false", "no")
+    if flag is not None:
+        return flag.strip().lower() in ("0", "false", "no")
+    if _progress_choice is not None:
+        return not _progress_choice
+    return None  # tqdm: disable on a non-TTY (notebook outputs, CI logs)
 
 
 def progress(iterable=None, **kwargs):
-    """A tqdm progress bar on stderr, shown on terminals only (see :func:`progress_enabled`)."""
+    """A tqdm progress bar on stderr, shown on terminals only (see :func:`set_progress`, ``$IPFLOW_PROGRESS``)."""
     from tqdm import tqdm
 
     kwargs.setdefault("file", sys.stderr)
     kwargs.setdefault("dynamic_ncols", True)
-    kwargs.setdefault("disable", progress_enabled())
+    kwargs.setdefault("disable", _tqdm_disable())
     return tqdm(iterable, **kwargs)
 
 

@@ -1,21 +1,41 @@
-"""Analysis of logged information-plane trajectories: phases, compression, first epochs, bootstrap.
+"""Analysis of logged information-plane trajectories: phases, compression, first epochs, one bootstrap.
 
-The curves come from the trainer experiments (I(X;T), I(T;Y) and accuracies per network, logged epoch and
-layer); the functions here turn them into the numbers the chapters and the claims quote:
+The curves come from the trainer experiments (I(X;T), I(T;Y), accuracies and gradient statistics per
+network, logged epoch and layer); the functions here turn them into the numbers the chapters and the claims
+quote:
 
-``phase_times``             epochs of the fitting and compression phases of each layer (SZT17 Sec. 5, Fig. 5)
-``first_epoch_reaching``    the first logged epoch at which a curve reaches a level
-``compression``             drop of I(X;T) from its peak to its final value, per network and layer
-``bootstrap_phase_times``   5–95 % intervals of the phase epochs over resampled networks
+``compression``                 drop of I(X;T) from its peak to its final value, per network and layer
+``compression_onset``           the logged epoch of the peak of I(X;T) that a real fall follows
+``phase_times``                 epochs of the fitting and compression phases of each layer (SZT17 Sec. 5, Fig. 5)
+``first_epoch_reaching``        the first logged epoch at which a curve reaches a level
+``drift_diffusion_transition``  the first logged epoch at which the gradient SNR falls below 1 (SZT17 Fig. 4)
+``bootstrap``                   5–95 % intervals of any statistic of resampled networks (the one bootstrap)
+``bootstrap_phase_times``       :func:`bootstrap` of :func:`phase_times` of the mean over networks
+``compare_epochs``              shallow against deep: how many times sooner, and do the intervals separate
+``epochs_text``                 a list of epochs for prose, "never" where an epoch is NaN
 
 Units: information in bits, time in epochs. Nothing here trains or plots.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-__all__ = ["bootstrap_phase_times", "compression", "first_epoch_reaching", "phase_times"]
+__all__ = [
+    "bootstrap",
+    "bootstrap_phase_times",
+    "compare_epochs",
+    "compression",
+    "compression_onset",
+    "drift_diffusion_transition",
+    "epochs_text",
+    "first_epoch_reaching",
+    "phase_times",
+]
+
+PHASE_KEYS = ("fit_epoch", "compression_start", "compression_end", "compression_bits")
 
 
 def compression(i_xt, axis: int = 1) -> np.ndarray:
@@ -32,6 +52,40 @@ def compression(i_xt, axis: int = 1) -> np.ndarray:
     """
     i_xt = np.asarray(i_xt, dtype=float)
     return i_xt.max(axis=axis) - np.take(i_xt, -1, axis=axis)
+
+
+def compression_onset(i_xt, epochs, min_compression_bits: float = 0.1) -> np.ndarray:
+    """The logged epoch at which compression starts: the peak of I(X;T), when a fall of at least
+    ``min_compression_bits`` from the peak to the final value follows (SZT17's compression phase).
+
+    Parameters
+    ----------
+    i_xt : array (n_logged, n_layers), bits -- one trajectory per layer (e.g. the mean over networks)
+    epochs : (n_logged,) logged epochs
+    min_compression_bits : float ≥ 0 -- smaller falls are not compression
+
+    Returns
+    -------
+    (n_layers,) float, epochs; NaN for a layer that does not compress (or an all-NaN padding column).
+
+    Raises
+    ------
+    ValueError
+        If ``i_xt`` is not (n_logged, n_layers) with n_logged = len(epochs), or ``min_compression_bits`` < 0.
+
+    Examples
+    --------
+    >>> compression_onset(np.array([[3.0, 1.0], [5.0, 2.0], [4.0, 3.0]]), [0, 10, 20])
+    array([10., nan])
+    """
+    i_xt, epochs = np.asarray(i_xt, float), np.asarray(epochs, float)
+    if i_xt.ndim != 2 or i_xt.shape[0] != epochs.size:
+        raise ValueError(f"i_xt must have shape (n_logged, n_layers) with n_logged = len(epochs) = {epochs.size}, "
+                         f"got {i_xt.shape}")
+    if min_compression_bits < 0:
+        raise ValueError(f"min_compression_bits must be ≥ 0, got {min_compression_bits}")
+    return phase_times(i_xt, np.zeros_like(i_xt), epochs, min_compression_bits=min_compression_bits)[
+        "compression_start"]
 
 
 def phase_times(
@@ -84,8 +138,7 @@ def phase_times(
         if not 0.0 < level <= 1.0:
             raise ValueError(f"{name} must be in (0, 1], got {level}")
     n_layers = i_xt.shape[1]
-    out = {k: np.full(n_layers, np.nan) for k in ("fit_epoch", "compression_start", "compression_end",
-                                                  "compression_bits")}
+    out = {k: np.full(n_layers, np.nan) for k in PHASE_KEYS}
     for k in range(n_layers):
         x, t = i_xt[:, k], i_ty[:, k]
         if np.isnan(x).all():
@@ -104,30 +157,179 @@ def phase_times(
 
 
 def first_epoch_reaching(values, epochs, level: float) -> float:
-    """The first of ``epochs`` at which ``values`` (n_logged,) reaches ``level``; NaN if it never does."""
+    """The first of ``epochs`` at which ``values`` (n_logged,) reaches ``level``; NaN if it never does.
+
+    Examples
+    --------
+    >>> first_epoch_reaching([0.1, 0.5, 0.97, 0.96], [0, 1, 2, 3], 0.95)
+    2.0
+    """
     values = np.asarray(values, dtype=float)
     hit = values >= level
     return float(np.asarray(epochs)[np.argmax(hit)]) if hit.any() else float("nan")
 
 
+def drift_diffusion_transition(grad_mean, grad_std, epochs) -> np.ndarray:
+    """Per layer, the first logged epoch at which the gradient SNR falls below 1 (SZT17 Sec. 4.2, Fig. 4).
+
+    The SNR is the ratio of the network-averaged norms, nanmean ||mean|| / nanmean ||std||: while it is above
+    1 the weights *drift*, below it they *diffuse*.
+
+    Parameters
+    ----------
+    grad_mean, grad_std : (n_networks, n_logged, n_layers) -- norms of the mean and of the standard deviation
+        of each layer's weight gradients over the mini-batches of each logged epoch
+    epochs : (n_logged,) logged epochs
+
+    Returns
+    -------
+    (n_layers,) float, epochs -- NaN for a layer whose SNR never falls below 1 (e.g. full-batch training,
+    where the standard deviation over mini-batches is 0).
+
+    Raises
+    ------
+    ValueError
+        On mismatched shapes.
+    """
+    grad_mean, grad_std, epochs = np.asarray(grad_mean), np.asarray(grad_std), np.asarray(epochs)
+    if grad_mean.ndim != 3 or grad_mean.shape != grad_std.shape or grad_mean.shape[1] != epochs.size:
+        raise ValueError(f"grad_mean and grad_std must have shape (n_networks, n_logged, n_layers) with n_logged = "
+                         f"len(epochs) = {epochs.size}; got {grad_mean.shape} and {grad_std.shape}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        snr = np.nanmean(grad_mean, axis=0) / np.nanmean(grad_std, axis=0)
+    out = np.full(snr.shape[1], np.nan)
+    for k in range(snr.shape[1]):
+        below = np.flatnonzero(snr[:, k] < 1.0)
+        if below.size:
+            out[k] = epochs[below[0]]
+    return out
+
+
+def bootstrap(
+    statistic: Callable[[np.ndarray], np.ndarray | float | dict],
+    n_networks: int,
+    n_bootstrap: int,
+    seed: int | np.random.Generator,
+    *,
+    percentiles=(5, 95),
+    min_fraction: float = 0.5,
+):
+    """Percentile intervals of a statistic of the networks over bootstrap resamples of the networks.
+
+    The one bootstrap of the library: resample ``n_networks`` networks with replacement ``n_bootstrap``
+    times (``pick = rng.integers(0, n_networks, n_networks)``, one draw per resample, in order), evaluate
+    ``statistic(pick)`` on each and take the ``percentiles`` of every element over the resamples.
+
+    **NaN rule**: a statistic may be NaN or inf in a resample (a phase that does not happen, a level never
+    reached); such values are dropped, and an element whose finite values number fewer than
+    ``min_fraction · n_bootstrap`` gets a NaN interval (the event is not typical of the resamples). With
+    ``n_bootstrap = 0`` every interval is NaN.
+
+    Parameters
+    ----------
+    statistic : callable ``pick -> value`` -- ``pick`` is an int array (n_networks,) of network indices;
+        the value is a float, an array of a fixed shape, or a dict of such arrays
+    n_networks : int ≥ 1
+    n_bootstrap : int ≥ 0 -- resamples
+    seed : int or ``numpy.random.Generator`` -- an int seeds ``numpy.random.default_rng``; a generator is used
+        as is (and advanced), so that several bootstraps can share one stream of draws
+    percentiles : the percentiles of the interval (default 5 and 95)
+    min_fraction : see the NaN rule
+
+    Returns
+    -------
+    ndarray (*shape, len(percentiles)), or a dict of them for a dict-valued statistic.
+
+    Raises
+    ------
+    ValueError
+        ``n_networks`` < 1, ``n_bootstrap`` < 0 or ``min_fraction`` outside [0, 1].
+
+    Examples
+    --------
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0])
+    >>> lo, hi = bootstrap(lambda pick: x[pick].mean(), 4, 200, seed=0)
+    >>> bool(1.0 < lo < 2.5 < hi < 4.0)
+    True
+    """
+    if n_networks < 1 or n_bootstrap < 0 or not 0.0 <= min_fraction <= 1.0:
+        raise ValueError(f"need n_networks ≥ 1, n_bootstrap ≥ 0 and min_fraction in [0, 1]; got {n_networks}, "
+                         f"{n_bootstrap}, {min_fraction}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    draws = [statistic(rng.integers(0, n_networks, n_networks)) for _ in range(n_bootstrap)]
+    example = draws[0] if draws else statistic(np.arange(n_networks))
+    levels = list(percentiles)
+
+    def intervals(values: np.ndarray) -> np.ndarray:  # values (n_bootstrap, *shape)
+        out = np.full((*values.shape[1:], len(levels)), np.nan)
+        for idx in np.ndindex(*values.shape[1:]):
+            v = values[(slice(None), *idx)]
+            v = v[np.isfinite(v)]
+            if n_bootstrap and v.size >= min_fraction * n_bootstrap:
+                out[idx] = np.percentile(v, levels)
+        return out
+
+    def stacked(get) -> np.ndarray:
+        shape = np.shape(get(example))
+        return np.array([get(d) for d in draws], dtype=float).reshape(len(draws), *shape)
+
+    if isinstance(example, dict):
+        return {key: intervals(stacked(lambda d, key=key: d[key])) for key in example}
+    return intervals(stacked(lambda d: d))
+
+
 def bootstrap_phase_times(i_xt, i_ty, epochs, n_bootstrap, seed, **levels) -> dict[str, np.ndarray]:
     """5–95 % bootstrap intervals (n_layers, 2) of :func:`phase_times` of the mean over resampled networks.
 
-    ``i_xt``, ``i_ty`` have shape (n_networks, n_logged, n_layers), bits; the networks are resampled with
-    replacement ``n_bootstrap`` times (``numpy.random.default_rng(seed)``).
+    ``i_xt``, ``i_ty`` have shape (n_networks, n_logged, n_layers), bits; ``levels`` are the keyword
+    arguments of :func:`phase_times`; resampling and the NaN rule as in :func:`bootstrap` (an int ``seed``
+    or a generator). Returns the dict of :func:`phase_times` with an interval per layer.
+    """
+    i_xt, i_ty = np.asarray(i_xt, float), np.asarray(i_ty, float)
+    return bootstrap(lambda pick: phase_times(i_xt[pick].mean(0), i_ty[pick].mean(0), epochs, **levels),
+                     i_xt.shape[0], n_bootstrap, seed)
 
-    NaN where fewer than half of the resamples give a value (e.g. no compression in most of them)."""
-    rng = np.random.default_rng(seed)
-    n, n_layers = i_xt.shape[0], i_xt.shape[-1]
-    draws = [phase_times(i_xt[pick].mean(0), i_ty[pick].mean(0), epochs, **levels)
-             for pick in (rng.integers(0, n, n) for _ in range(n_bootstrap))]
-    out = {}
-    for key in ("fit_epoch", "compression_start", "compression_end", "compression_bits"):
-        ci = np.full((n_layers, 2), np.nan)
-        for k in range(n_layers):
-            v = np.array([d[key][k] for d in draws])
-            v = v[np.isfinite(v)]
-            if n_bootstrap and v.size >= 0.5 * n_bootstrap:
-                ci[k] = np.percentile(v, [5, 95])
-        out[key] = ci
-    return out
+
+def compare_epochs(what: str, epochs, ci, than: str = "") -> tuple[str, bool]:
+    """Compare the first and the last entry of ``epochs`` (e.g. the shallowest and the deepest network).
+
+    The ratio is (epoch₀ + 1) / (epoch₋₁ + 1), epochs + 1 as on the book's log axes; the two are *apart* when
+    their intervals do not overlap.
+
+    Parameters
+    ----------
+    what : the phrase that the comparison completes, e.g. "reach the training accuracy"
+    epochs : (n,) float epochs (NaN: not reached)
+    ci : (n, 2) intervals of the epochs
+    than : appended after "sooner"/"later", e.g. " than the shallowest"
+
+    Returns
+    -------
+    (sentence, supports) -- e.g. ("reach the training accuracy 2.0 times sooner (5–95 % intervals apart)",
+    True); ``supports`` is True when the last is sooner *and* the intervals are apart. Where either epoch is
+    NaN: ("<what>: not reached by both", False).
+
+    Examples
+    --------
+    >>> compare_epochs("fit", np.array([99.0, 49.0]), np.array([[90, 110], [40, 60]]))
+    ('fit 2.0 times sooner (5–95 % intervals apart)', True)
+    """
+    epochs, ci = np.asarray(epochs, dtype=float), np.asarray(ci, dtype=float)
+    if epochs.ndim != 1 or epochs.size < 1 or ci.shape != (epochs.size, 2):
+        raise ValueError(f"epochs must have shape (n,) and ci (n, 2), got {epochs.shape} and {ci.shape}")
+    if not np.all(np.isfinite(epochs[[0, -1]])):
+        return f"{what}: not reached by both", False
+    ratio = float((epochs[0] + 1) / (epochs[-1] + 1))
+    clear = bool(ci[-1, 1] < ci[0, 0] or ci[0, 1] < ci[-1, 0])
+    how = f"{ratio:.1f} times sooner" if ratio >= 1 else f"{1 / ratio:.1f} times later"
+    apart = "5–95 % intervals apart" if clear else "5–95 % intervals overlap"
+    return f"{what} {how}{than} ({apart})", ratio > 1 and clear
+
+
+def epochs_text(values) -> str:
+    """Epochs for prose: ``"12, never, 300"`` (whole epochs, "never" for NaN).
+
+    >>> epochs_text([12.0, float("nan"), 300.0])
+    '12, never, 300'
+    """
+    return ", ".join("never" if not np.isfinite(v) else f"{v:.0f}" for v in np.asarray(values, dtype=float))

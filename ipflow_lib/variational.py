@@ -49,7 +49,7 @@ __all__ = [
     "evaluate",
     "loss_terms",
     "objective",
-    "train_ensemble",
+    "train_variational_ensemble",
     "uniform_noise",
 ]
 
@@ -140,14 +140,14 @@ def confusion_noise(
 class GaussianEncoderEnsemble(torch.nn.Module):
     """``n_models`` independent VIB-style networks run as one batched computation.
 
-    Encoder: x → ReLU MLP (``hidden``) → (μ, ρ) with σ = softplus(ρ − 5) + 1e-4 (Alemi et al. 2017);
+    Encoder: x → ReLU MLP (``hidden_widths``) → (μ, ρ) with σ = softplus(ρ − 5) + 1e-4 (Alemi et al. 2017);
     decoder: q(ŷ|z) = softmax(W z + b). Every weight has a leading axis of size ``n_models``.
 
     Parameters
     ----------
     n_in : int
         Input dimension (64 for the 8×8 digits).
-    hidden : sequence of int
+    hidden_widths : sequence of int
         Hidden widths of the encoder.
     z_dim : int
         Dimension of Z.
@@ -157,14 +157,14 @@ class GaussianEncoderEnsemble(torch.nn.Module):
         ``nn.Linear`` scheme, uniform in ±1/sqrt(fan_in)): equal seeds, equal initial weights.
     """
 
-    def __init__(self, n_in: int, hidden: Sequence[int], z_dim: int, n_classes: int, seeds: Sequence[int]):
+    def __init__(self, n_in: int, hidden_widths: Sequence[int], z_dim: int, n_classes: int, seeds: Sequence[int]):
         super().__init__()
         if len(seeds) < 1:
             raise ValueError("seeds must name at least one model")
-        if min([n_in, z_dim, n_classes, *hidden]) < 1:
+        if min([n_in, z_dim, n_classes, *hidden_widths]) < 1:
             raise ValueError("all layer sizes must be >= 1")
         self.z_dim = int(z_dim)
-        sizes = [int(n_in), *map(int, hidden), 2 * self.z_dim]
+        sizes = [int(n_in), *map(int, hidden_widths), 2 * self.z_dim]
         shapes = [*zip(sizes[:-1], sizes[1:], strict=True), (self.z_dim, int(n_classes))]
         weights: list[list[torch.Tensor]] = [[] for _ in shapes]
         biases: list[list[torch.Tensor]] = [[] for _ in shapes]
@@ -267,7 +267,7 @@ def objective(
 # ----------------------------------------------------------------------------------------------
 @dataclasses.dataclass
 class SweepHistory:
-    """What :func:`train_ensemble` returns.
+    """What :func:`train_variational_ensemble` returns.
 
     Attributes
     ----------
@@ -290,7 +290,7 @@ def _check_data(x: np.ndarray, y: np.ndarray, n_classes: int) -> None:
         raise ValueError(f"labels must lie in 0..{n_classes - 1}")
 
 
-def train_ensemble(
+def train_variational_ensemble(
     x: np.ndarray,
     y: np.ndarray,
     noise: np.ndarray,
@@ -299,15 +299,17 @@ def train_ensemble(
     betas: Sequence[float],
     gammas: Sequence[float],
     seeds: Sequence[int],
-    hidden: Sequence[int] = (128, 128),
+    hidden_widths: Sequence[int] = (128, 128),
     z_dim: int = 16,
     n_epochs: int = 200,
     batch_size: int = 100,
-    lr: float = 1e-3,
+    learning_rate: float = 1e-3,
     n_threads: int | None = None,
     callback: Callable[[int, np.ndarray], None] | None = None,
 ) -> SweepHistory:
-    """Train one model per (kinds[m], betas[m], gammas[m], seeds[m]) with Adam, all at once.
+    """Train one VIB / VdualIB model per (kinds[m], betas[m], gammas[m], seeds[m]) with Adam, all at once.
+
+    (Not to be confused with :func:`ipflow_lib.ensembles.train_ensemble`, the JAX trainer of the 12-bit MLPs.)
 
     Parameters
     ----------
@@ -320,8 +322,8 @@ def train_ensemble(
     kinds, betas, gammas, seeds : sequences of length n_models
         Objective (in ``KINDS``), β > 0, γ >= 0 and seed of each model. The seed fixes the
         initialisation, the mini-batch order and the reparameterisation noise.
-    hidden, z_dim : encoder architecture.
-    n_epochs, batch_size, lr : Adam training (mini-batches drawn without replacement each epoch).
+    hidden_widths, z_dim : encoder architecture (ReLU hidden widths, dimension of Z).
+    n_epochs, batch_size, learning_rate : Adam training (mini-batches drawn without replacement each epoch).
     n_threads : int, optional
         ``torch.set_num_threads`` during training (restored afterwards).
     callback : callable(epoch, loss_of_epoch), optional
@@ -357,8 +359,8 @@ def train_ensemble(
     if n_threads:
         torch.set_num_threads(int(n_threads))
     try:
-        model = GaussianEncoderEnsemble(x.shape[1], hidden, z_dim, n_classes, seeds)
-        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        model = GaussianEncoderEnsemble(x.shape[1], hidden_widths, z_dim, n_classes, seeds)
+        opt = torch.optim.Adam(model.parameters(), lr=learning_rate)
         xt = torch.from_numpy(x)
         pt = torch.from_numpy(noise[y]).float()
         beta_t = torch.tensor(betas, dtype=torch.float32)
@@ -371,7 +373,7 @@ def train_ensemble(
         n_batches = math.ceil(n / batch_size)
         losses = np.zeros((n_models, n_epochs))
         for epoch in range(n_epochs):
-            perms = torch.stack([torch.randperm(n, generator=g) for g in gens])  # (n_seeds, n)
+            perms = torch.stack([torch.randperm(n, generator=g) for g in gens])  # (n_unique_seeds, n)
             total = torch.zeros(n_models)
             for b in range(n_batches):
                 idx = perms[:, b * batch_size : (b + 1) * batch_size][row]  # (n_models, B)

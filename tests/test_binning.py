@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ipflow_lib.estimators import binned_mi, digitize
+from ipflow_lib.estimators import binned_mi, digitize, layer_cells, noisy_label_information, plugin_entropy
 
 
 def brute_force(t, y, n_bins, lo=-1.0, hi=1.0):
@@ -108,3 +108,52 @@ def test_base_changes_units():
     bits = binned_mi(t, y, n_bins=6)
     nats = binned_mi(t, y, n_bins=6, base=np.e)
     np.testing.assert_allclose(np.array(nats), np.array(bits) * np.log(2))
+
+
+def test_plugin_entropy_closed_forms_and_units():
+    assert plugin_entropy(np.arange(8)) == pytest.approx(3.0)  # 8 different symbols: log2 8
+    assert plugin_entropy(np.zeros(5, dtype=int)) == 0.0
+    codes = np.array([[0, 0, 1, 2], [7, 7, 7, 7]])  # rows are independent; symbols need not be 0..k−1
+    np.testing.assert_allclose(plugin_entropy(codes), [1.5, 0.0])
+    assert plugin_entropy([3, 1, 3, 1], base=np.e) == pytest.approx(np.log(2))
+    with pytest.raises(TypeError):
+        plugin_entropy(np.array([0.5, 1.0]))
+    with pytest.raises(ValueError):
+        plugin_entropy(np.zeros((2, 0), dtype=int))
+    with pytest.raises(ValueError):
+        plugin_entropy([0, 1], base=1.0)
+
+
+def test_layer_cells_are_the_binning_partition():
+    rng = np.random.default_rng(3)
+    t = np.tanh(rng.normal(size=(4, 300, 3)))
+    y = rng.integers(0, 2, 300)
+    cells = layer_cells(t, n_bins=8)
+    assert cells.shape == (4, 300) and cells.dtype == np.int32
+    for k in range(4):  # labels 0..k−1, equal iff the binned vectors are equal
+        sym = digitize(t[k], 8)
+        _, inverse = np.unique(sym, axis=0, return_inverse=True)
+        assert set(np.unique(cells[k])) == set(range(cells[k].max() + 1))
+        np.testing.assert_array_equal(cells[k][:, None] == cells[k][None], inverse.ravel()[:, None] == inverse.ravel())
+    # its plug-in entropy is the binned I(X;T)
+    np.testing.assert_allclose(plugin_entropy(cells), binned_mi(t, y, n_bins=8)[0], atol=1e-12)
+    with pytest.raises(ValueError):
+        layer_cells(t[0], n_bins=8)
+
+
+def test_noisy_label_information_limits():
+    n = 8
+    # deterministic labels: I(T;Y) of the partition, here 2 cells that each hold one class → H(Y) = 1 bit
+    hard = np.eye(2)[np.arange(n) % 2]
+    cells = np.arange(n) % 2
+    assert noisy_label_information(cells, hard) == pytest.approx(1.0)
+    assert noisy_label_information(np.zeros(n, dtype=int), hard) == pytest.approx(0.0)  # one cell: nothing
+    # labels flipped with probability 0.25: one cell per input keeps I(X;Y) = 1 − h(0.25) bits
+    soft = 0.75 * hard + 0.25 * hard[:, ::-1]
+    h = -(0.25 * np.log2(0.25) + 0.75 * np.log2(0.75))
+    assert noisy_label_information(np.arange(n), soft) == pytest.approx(1.0 - h)
+    assert noisy_label_information(np.arange(n), soft, base=np.e) == pytest.approx((1.0 - h) * np.log(2))
+    with pytest.raises(ValueError):
+        noisy_label_information(cells, hard[:, :1])  # rows do not sum to 1
+    with pytest.raises(ValueError):
+        noisy_label_information(cells[:5], hard)

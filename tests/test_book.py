@@ -3,37 +3,10 @@
 It builds into _build/quick/, so it never overwrites the `paper` site of `make book` (_build/html/).
 """
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "_build" / "quick"
-
-
-def toc_files():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [c["file"] for c in part["chapters"]]
-    files += [c["file"] for c in toc.get("chapters", [])]
-    return files
-
-
-@pytest.fixture(scope="module")
-def quick_book():
-    env = {**os.environ, "IPFLOW_PRESET": "quick", "IPFLOW_PROGRESS": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    jb = Path(sys.executable).parent / "jupyter-book"
-    proc = subprocess.run(
-        [str(jb), "build", str(ROOT), "--path-output", str(OUT), "--all", "-W", "-n", "--keep-going"],
-        env=env, capture_output=True, text=True, timeout=3600,
-    )
-    return proc
+from conftest import BOOK_HTML, ROOT, toc_files
 
 
 @pytest.mark.book
@@ -48,7 +21,7 @@ def test_book_builds_without_warnings(quick_book):
 
 @pytest.mark.book
 def test_every_chapter_is_rendered_with_its_figures_and_preset(quick_book):
-    html_root = OUT / "_build" / "html"
+    html_root = BOOK_HTML
     for name in toc_files():
         page = html_root / f"{name}.html"
         assert page.exists(), f"{page} missing"
@@ -59,3 +32,21 @@ def test_every_chapter_is_rendered_with_its_figures_and_preset(quick_book):
             assert "Traceback" not in html, f"{name} shows a traceback"
             for noise in ("oneDNN custom operations", "cuda drivers", "absl::InitializeLog"):
                 assert noise not in html, f"{name} shows TensorFlow/JAX log lines ({noise!r})"
+
+
+def test_every_reference_has_a_doi_or_url():
+    """The bibliography links every paper it lists (a DOI or a URL in references.bib)."""
+    bib = (ROOT / "references.bib").read_text()
+    entries = re.split(r"(?m)^@", bib)[1:]
+    unlinked = [e.split(",", 1)[0] for e in entries if not re.search(r"(?m)^\s*(doi|url)\s*=", e)]
+    assert not unlinked, f"references without a DOI or URL: {unlinked}"
+
+
+def test_chapters_cite_without_doubled_names():
+    """'Saxe et al. {cite}`saxe2018`' renders 'Saxe et al. [Saxe et al., 2018]': use {cite:t} or {cite:p}."""
+    doubled = []
+    for page in toc_files():
+        text = (ROOT / f"{page}.md").read_text()
+        doubled += [f"{page}: {m.group(0)}" for m in
+                    re.finditer(r"[A-Z][\w-]+( et al\.| and [A-Z][\w-]+| & [A-Z][\w-]+)? \{cite\}", text)]
+    assert not doubled, "\n".join(doubled)

@@ -273,6 +273,13 @@ def test_exponential_family_curve_matches_the_table_curve():
     np.testing.assert_allclose(a.i_xt, b.i_xt, atol=1e-6)
     np.testing.assert_allclose(a.i_ty, b.i_ty, atol=1e-6)
     assert a.theta_t.shape == (40, 5, 1)
+    # the solver options are ib_curve's: the same settings give the same curve, an unknown one is an error
+    c = bn.exponential_family_dual_ib_curve(p_x, theta, fam, betas, tol=1e-9, max_iter=20_000, seed=0,
+                                            keep_encoders=False)
+    np.testing.assert_array_equal(c.i_xt, a.i_xt)
+    assert c.p_t_given_x is None and a.p_t_given_x is not None
+    with pytest.raises(TypeError, match="unknown solver options"):
+        bn.exponential_family_dual_ib_curve(p_x, theta, fam, betas, tolerance=1e-3)
 
 
 def test_gaussian_family_critical_beta_is_that_of_deterministic_annealing():
@@ -374,5 +381,14 @@ def test_ib_bound_experiment(tmp_path, monkeypatch):
     assert result.bound_at(5.0) == pytest.approx(result.i_xy)
     assert result.bound_at(0.0) == 0.0
     assert (result.bound_at(result.i_xt) >= result.i_ty - 1e-12).all()
+    s = result.summary()
+    assert s["i_xy"] == pytest.approx(s["h_y"] - h, abs=1e-12) and s["eps"] == eps
+    assert (s["n_inputs"], s["n_merged"], s["n_betas"]) == (4096, 2, 40)
+    assert s["split"] == float(result.critical_betas[0]) and 0 <= s["converged"] <= 40
+    curve = bn.ib_curve(np.array([[0.45, 0.05], [0.05, 0.45]]), np.geomspace(0.5, 50, 60), direction="both")
+    cs = curve.summary(split_digits=3)  # a binary symmetric channel: one split, at 1/(1 − 2ε)² = 1.5625
+    assert cs["n_clusters_max"] == 2 and cs["first_split_low"] < 1.5625 < cs["first_split_high"]
+    assert cs["splits"] == f"{curve.critical_betas[0]:.3f}" and cs["slope_error_pct"] < 5
+    assert all(isinstance(v, int | float) for v in s.values())
     with pytest.raises(ValueError, match="epsilon"):
         ib_bound.Config(epsilon=0.0)

@@ -17,7 +17,8 @@ FIVE = dual_ib_five_points()
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    config = exp.Config(n_betas=150, n_betas_12bit=60, n_betas_family=50, tol=1e-9)
+    config = exp.Config(five_point_betas=exp.BetaGrid(150, 2.0, 64.0), twelve_bit_betas=exp.BetaGrid(60, 0.05, 200.0),
+                        family_betas=exp.BetaGrid(50, 0.1, 200.0), tol=1e-9)
     return exp._compute(config, Checkpoint(tmp_path_factory.mktemp("dual") / "ck.pkl"))
 
 
@@ -147,6 +148,20 @@ def test_critical_betas_differ_and_match_the_annealed_splits(result):
     assert result.twelve_bit_critical["dualib"] < 0.25 * result.twelve_bit_critical["ib"]
 
 
+def test_summary_is_flat_and_quotes_the_result(result):
+    s = result.summary()
+    assert all(isinstance(k, str) and isinstance(v, int | float | str) for k, v in s.items())
+    assert s["bc_dualib"] == result.five_point_critical["dualib"] and s["bc_pct"] > 20
+    assert s["splits_ib"] == ", ".join(f"{b:.2f}" for b in result.five_point["ib"].critical_betas)
+    assert s["n_splits"] == 4 and s["n_earlier"] <= 4
+    eps = result.config.epsilon  # the binary symmetric channel: the closed forms of the thresholds
+    assert s["bsc_ib"] == pytest.approx(bn.critical_beta(np.array([[1 - eps, eps], [eps, 1 - eps]]) / 2))
+    assert s["bsc_dual"] == pytest.approx(
+        bn.critical_beta(np.array([[1 - eps, eps], [eps, 1 - eps]]) / 2, "dualib"), rel=1e-6)
+    assert s["gap_ib"] >= 0 and s["gap_dual"] >= -1e-3 and s["five_gap"] >= -1e-3
+    assert s["bayes"] <= s["chance"] and s["fam_dual"] < 1e-10 < 0.1 < s["fam_ib"]
+
+
 # ----------------------------------------------------------------------------------------------
 # Exponential families
 # ----------------------------------------------------------------------------------------------
@@ -217,5 +232,8 @@ def test_config_rejects_bad_values():
         exp.Config(epsilon=0.0)
     with pytest.raises(ValueError, match="direction"):
         exp.Config(direction="sideways")
-    with pytest.raises(ValueError, match="beta_min"):
-        exp.Config(beta_min=10.0, beta_max=2.0)
+    with pytest.raises(ValueError, match="low < high"):
+        exp.BetaGrid(10, 10.0, 2.0)
+    with pytest.raises(ValueError, match="n ≥ 2"):
+        exp.BetaGrid(1, 1.0, 2.0)
+    np.testing.assert_array_equal(exp.Config().betas("12bit"), np.geomspace(0.05, 200.0, 256))

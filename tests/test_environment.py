@@ -29,6 +29,9 @@ def test_requirements_are_exact_pins_of_the_verified_stack():
     assert pins["jax"] == pins["jaxlib"] == "0.4.38"  # newer jax breaks neural-tangents 0.6.5
     assert pins["neural-tangents"] == "0.6.5" and pins["tf2jax"] == "0.3.6"
     assert pins["jupyter-book"].startswith("1.")  # 2.x is a different engine
+    # a matching theme pair: sphinx-book-theme 1.3 with pydata-sphinx-theme 0.17 breaks the navigation toggle
+    assert pins["sphinx-book-theme"].startswith("1.1.") and pins["pydata-sphinx-theme"].startswith("0.15.")
+    assert "sphinx-mathjax-offline" in pins  # MathJax 3 served from the build: formulas render offline
 
 
 def test_import_is_fast_and_light():

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from ipflow_lib.ensembles import TrainingSpec
 from ipflow_lib.experiments import compression_debate, digits_probes, estimator_benchmarks
 
 
@@ -35,7 +36,8 @@ def test_estimator_benchmarks_bracket_and_bound_the_truth():
 
 def test_compression_debate_single_regime_invariants():
     cfg = compression_debate.Config(
-        regimes=(("tanh", None),), n_nets=2, n_epochs=30, n_logged_points=12, n_kde_epochs=3, noisy_inputs=128,
+        training=TrainingSpec(n_networks=2, n_epochs=30, n_logged_points=12), regimes=(("tanh", None),),
+        n_kde_epochs=3, noisy_inputs=128,
     )
     r = compression_debate.run(cfg)
     est = r.estimates["tanh-fullbatch"]
@@ -44,17 +46,60 @@ def test_compression_debate_single_regime_invariants():
     assert np.all(est["kde_upper"].i_xt >= est["kde_lower"].i_xt - 1e-9)
     for name, tol in (("bins30", 1e-9), ("kde_upper", 1e-9), ("noisy", 1e-3)):  # Monte Carlo may overshoot
         assert np.all(est[name].i_xt <= 12 + tol)
-    assert np.all(r.compression("tanh-fullbatch", "kde_upper") >= 0)
+    comp = r.compression("tanh-fullbatch", "kde_upper")
+    assert np.all(comp >= 0)
+    i_xt = est["kde_upper"].i_xt
+    np.testing.assert_array_equal(comp, i_xt.max(axis=1) - i_xt[:, -1])
     s = r.summary()
-    assert s["tanh_fullbatch_kde_upper_verdict"] in ("compresses", "does not compress")
+    bits, layer = s["tanh_fullbatch_kde_upper_comp"], s["tanh_fullbatch_kde_upper_layer"]
+    assert bits == pytest.approx(comp.mean(axis=0)[:-1].max()) and 1 <= layer <= 5
+    assert s["tanh_fullbatch_kde_upper_verdict"] == compression_debate.compression_verdict(bits)
     assert s["saxe_fullbatch"] in ("as Saxe et al. found", "unlike Saxe et al.")
+    assert s["n_networks"] == 2 and isinstance(s["same_layer"], str)
+    assert all(isinstance(v, int | float | str) for v in s.values())
+
+
+def test_compression_debate_config_nests_one_training_spec():
+    cfg = compression_debate.PRESETS["quick"]
+    assert isinstance(cfg.training, TrainingSpec) and cfg.training.n_networks == 4
+    relu_full = cfg.regime_training("relu", None)
+    assert (relu_full.activation, relu_full.batch_size) == ("relu", None)
+    assert relu_full.replace(activation="tanh", batch_size=512) == cfg.training  # only the two fields differ
+    assert set(cfg.kde_epochs) <= set(cfg.training.logged_epochs.tolist()) and cfg.kde_epochs[0] == 0
+    with pytest.raises(TypeError, match="TrainingSpec"):
+        compression_debate.Config(training={"n_networks": 2})
+    with pytest.raises(ValueError, match="n_kde_epochs"):
+        compression_debate.Config(n_kde_epochs=0)
+    with pytest.raises(ValueError, match="regimes"):
+        compression_debate.Config(regimes=())
+
+
+def test_strongest_compression_skips_the_output_layer():
+    # 2 networks, 3 logged epochs, 3 layers (2 hidden + output): layer 2 falls by 1 and 0.5 bits, the output by 5
+    i_xt = np.zeros((2, 3, 3))
+    i_xt[:, 1, 1], i_xt[:, 2, 1] = 2.0, [1.0, 1.5]
+    i_xt[:, 1, 2] = 5.0
+    assert compression_debate.strongest_compression(i_xt) == (pytest.approx(0.75), 2)
+
+
+def test_verdict_and_lens_sentences():
+    t = compression_debate.COMPRESSION_THRESHOLD
+    assert compression_debate.compression_verdict(t + 0.01) == "compresses"
+    assert compression_debate.compression_verdict(t) == "does not compress"
+    assert compression_debate.compression_verdict(float("nan")) == "does not compress"
+    assert compression_debate.lens_agreement([3, 3, 3, 3]) == (
+        "the layer that compresses most is layer 3 through all 4 lenses")
+    assert compression_debate.lens_agreement([3, 2, 3]) == (
+        "the layer that compresses most depends on the lens (layers 3, 2, 3)")
+    with pytest.raises(ValueError, match="layers"):
+        compression_debate.lens_agreement([])
 
 
 def test_digits_probes_tiny_run():
     pytest.importorskip("torch")
-    cfg = digits_probes.Config(activations=("relu",), n_seeds=1, n_epochs=3, n_logged=3, n_train=300)
+    cfg = digits_probes.Config(activations=("relu",), n_networks=1, n_epochs=3, n_logged_points=3, n_train=300)
     r = digits_probes.run(cfg)
-    assert r.epochs.tolist() == [0, 1, 3]
+    assert r.logged_epochs.tolist() == [0, 1, 3]
     assert r.layer_widths == (32, 16, 8, 10)
     for name, vals in r.estimates["relu"].items():
         assert vals["i_xt"].shape == (1, 3, 4), name
@@ -62,3 +107,8 @@ def test_digits_probes_tiny_run():
             assert np.all(vals["i_xt"] <= np.log2(r.n_samples) + 1e-6)
     assert np.all(r.estimates["relu"]["kde_upper"]["i_xt"] >= r.estimates["relu"]["kde_lower"]["i_xt"] - 1e-9)
     assert 0 <= r.test_acc["relu"][0, -1] <= 1 and r.h_y == pytest.approx(np.log2(10), abs=0.01)
+    s = r.summary()
+    i_xt = r.estimates["relu"]["kde_upper"]["i_xt"]
+    assert s["relu_kde_upper_comp"] == pytest.approx((i_xt.max(1) - i_xt[:, -1]).mean(0)[:-1].max())
+    assert s["relu_kde_upper_first"] == pytest.approx(i_xt[:, -1, 0].mean())
+    assert s["log2_n"] == pytest.approx(np.log2(1797)) and s["n_networks"] == 1

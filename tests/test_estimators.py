@@ -1,14 +1,18 @@
 """Estimators against closed forms, bounds, limits and independent implementations.
 
-Covers ipflow_lib.estimators (kde, knn, noisy, sweeps) and ipflow_lib.datasets.ground_truth.
+Covers ipflow_lib.estimators (kde, knn, noisy, sweeps, gaussian, pairwise) and ipflow_lib.datasets.ground_truth.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from scipy import integrate
 from scipy.spatial.distance import cdist
 from scipy.special import logsumexp
+from scipy.stats import norm
 
 from ipflow_lib.datasets import ground_truth as gt
 from ipflow_lib.estimators import (
@@ -17,12 +21,20 @@ from ipflow_lib.estimators import (
     binned_mi_sweep,
     binned_pair_mi,
     binning_estimators,
+    gaussian_bhattacharyya,
+    gaussian_entropy,
+    gaussian_kl,
+    gaussian_kl_full,
     kde_bounds,
     kde_estimators,
     kde_mi,
     ksg_mi,
+    mixture_information,
     noisy_mi,
     noisy_mi_estimate,
+    pairwise_cross_bounds,
+    pairwise_entropy_terms,
+    pairwise_mi,
     plugin_mi,
 )
 
@@ -30,15 +42,13 @@ LOG2 = np.log(2.0)
 
 
 def reference_kde(h, y, variance, factor):
-    """Straightforward float64 KDE estimate (cdist + logsumexp), in bits: an independent implementation."""
-    d = cdist(h, h, "sqeuclidean")
-    n = len(h)
-    h_t = np.log(n) - logsumexp(-d / (factor * variance), axis=1).mean()
-    h_ty = 0.0
-    for c in np.unique(y):
-        m = y == c
-        h_ty += m.sum() / n * (np.log(m.sum()) - logsumexp(-d[np.ix_(m, m)] / (factor * variance), axis=1).mean())
-    return h_t / LOG2, (h_t - h_ty) / LOG2
+    """Direct float64 KDE estimate, term by term from the dense kernel matrix, in bits: an independent
+    implementation (no blocks, no float32, no symmetry, no per-class sums)."""
+    kernel = np.exp(-cdist(h, h, "sqeuclidean") / (factor * variance))
+    same = y[:, None] == y[None, :]
+    h_t = -np.mean(np.log(kernel.mean(axis=1)))
+    h_t_given_y = -np.mean(np.log((kernel * same).sum(axis=1) / same.sum(axis=1)))
+    return h_t / LOG2, (h_t - h_t_given_y) / LOG2
 
 
 # ------------------------------------------------------------------------------------------------ KSG
@@ -345,3 +355,208 @@ def test_noisy_subsampled_inputs_and_estimator_pair():
     np.testing.assert_allclose(ests["noisy_stderr"](t, labels)[1], full.i_ty_stderr)
     with pytest.raises(ValueError, match="n_inputs"):
         noisy_mi_estimate(t, labels, 1e-3, n_inputs=1)
+
+
+# --------------------------------------------------------------------------------------------------
+# Exact Gaussian formulas on hand-made Gaussians
+# --------------------------------------------------------------------------------------------------
+
+
+def test_gaussian_kl_closed_form_1d():
+    # KL(N(0,1) || N(1,2)) = ½ (1/2 + 1/2 − 1 + ln 2) = ½ ln 2 nats = ½ bit.
+    kl = gaussian_kl(np.zeros((1, 1)), np.ones(1), np.ones((1, 1)), 2 * np.ones(1), base=math.e)
+    assert kl == pytest.approx([0.5 * LOG2], abs=1e-14)
+    assert gaussian_kl(np.zeros((1, 1)), np.ones(1), np.ones((1, 1)), 2 * np.ones(1)) == pytest.approx([0.5])
+
+
+def test_gaussian_kl_against_quadrature_and_isotropic_sum():
+    mp, sp, mq, sq = 0.3, 0.7, -1.1, 1.9
+    p, q = norm(mp, math.sqrt(sp)), norm(mq, math.sqrt(sq))
+    exact = integrate.quad(lambda z: p.pdf(z) * (p.logpdf(z) - q.logpdf(z)), -30, 30)[0]
+    kl = gaussian_kl([[mp]], [sp], [[mq]], [sq], base=math.e)
+    assert kl == pytest.approx([exact], rel=1e-9)
+    # k i.i.d. outputs sharing a variance: k times the one-output divergence when all means agree.
+    k3 = gaussian_kl([[mp] * 3], [sp], [[mq] * 3], [sq], base=math.e)
+    assert k3 == pytest.approx([3 * exact], rel=1e-9)
+
+
+def test_bhattacharyya_against_quadrature():
+    mp, sp, mq, sq = 0.5, 0.4, -0.2, 2.5
+    p, q = norm(mp, math.sqrt(sp)), norm(mq, math.sqrt(sq))
+    exact = -math.log(integrate.quad(lambda z: math.sqrt(p.pdf(z) * q.pdf(z)), -30, 30)[0])
+    assert gaussian_bhattacharyya([[mp]], [sp], [[mq]], [sq], base=math.e) == pytest.approx([exact], rel=1e-9)
+    # D_B ≤ KL/2 (Rényi order ½ below order 1): what makes the pairwise lower bound ≤ upper bound.
+    assert gaussian_bhattacharyya([[mp]], [sp], [[mq]], [sq]) <= 0.5 * gaussian_kl([[mp]], [sp], [[mq]], [sq])
+
+
+def test_gaussian_entropy_matches_scipy():
+    var = np.array([0.01, 1.0, 7.5])
+    assert gaussian_entropy(var, base=math.e) == pytest.approx(norm(0, np.sqrt(var)).entropy(), rel=1e-12)
+    assert gaussian_entropy(var, k=4) == pytest.approx(4 * norm(0, np.sqrt(var)).entropy() / LOG2)
+    assert gaussian_entropy(np.array([[1.0, 2.0]]), k=None) == pytest.approx(gaussian_entropy([1.0, 2.0]).sum())
+
+
+def test_full_covariance_kl_reduces_to_diagonal_and_is_zero_on_itself():
+    rng = np.random.default_rng(0)
+    n, k = 5, 2
+    mp, mq = rng.normal(size=(n, k)), rng.normal(size=(n, k))
+    sp, sq = rng.uniform(0.5, 2, n), rng.uniform(0.5, 2, n)
+    full = gaussian_kl_full(mp, np.diag(sp), mq, np.diag(sq))
+    assert full == pytest.approx(gaussian_kl(mp, sp, mq, sq).sum(), rel=1e-12)
+    a = rng.normal(size=(n, n))
+    cov = a @ a.T + n * np.eye(n)
+    assert gaussian_kl_full(mp, cov, mp, cov) == pytest.approx(0.0, abs=1e-12)
+    # Against the textbook formula with explicit inverses and determinants.
+    b = rng.normal(size=(n, n))
+    cov_q = b @ b.T + np.eye(n)
+    inv = np.linalg.inv(cov_q)
+    d = mq - mp
+    textbook = 0.5 * (
+        k * np.trace(inv @ cov) + np.einsum("id,ij,jd->", d, inv, d) - k * n
+        + k * (np.linalg.slogdet(cov_q)[1] - np.linalg.slogdet(cov)[1])
+    )
+    assert gaussian_kl_full(mp, cov, mq, cov_q, base=math.e) == pytest.approx(textbook, rel=1e-10)
+    with pytest.raises(ValueError, match="positive definite"):
+        gaussian_kl_full(mp, -np.eye(n), mq, cov)
+
+
+# --------------------------------------------------------------------------------------------------
+# Information of Gaussian mixtures
+# --------------------------------------------------------------------------------------------------
+
+
+def _mixture_entropy_1d(mu, s, idx):
+    comps = [norm(mu[i], math.sqrt(s[i])) for i in idx]
+
+    def integrand(z):
+        p = np.mean([c.pdf(z) for c in comps])
+        return -p * math.log(p) if p > 0 else 0.0
+
+    return integrate.quad(integrand, -40, 40, limit=400, points=sorted(mu[list(idx)]))[0]
+
+
+def test_mixture_bounds_bracket_the_exact_information_1d():
+    rng = np.random.default_rng(1)
+    n = 10
+    mu = rng.normal(size=n) * 2
+    s = rng.uniform(0.2, 1.5, size=n)
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0])
+    h_zx = np.mean(0.5 * np.log(2 * np.pi * np.e * s))
+    h_z = _mixture_entropy_1d(mu, s, range(n))
+    i_xz = h_z - h_zx
+    i_zy = h_z - sum(np.mean(y == c) * _mixture_entropy_1d(mu, s, np.flatnonzero(y == c)) for c in range(3))
+    mi = mixture_information(mu[:, None], s, y, n_samples=3000, seed=0, base=math.e)
+    assert mi.i_xz_lower <= i_xz <= mi.i_xz_upper
+    assert mi.i_zy_lower <= i_zy <= mi.i_zy_upper
+    assert mi.h_z_given_x == pytest.approx(h_zx, rel=1e-12)
+    # InfoNCE with the whole set as batch is unbiased here; LOO is an upper bound in expectation.
+    assert mi.i_xz_nce == pytest.approx(i_xz, abs=0.02)
+    assert mi.i_zy_mc == pytest.approx(i_zy, abs=0.02)
+    assert mi.i_xz_loo >= i_xz - 0.02
+
+
+def test_equal_variance_bounds_are_the_kde_formulas():
+    # Kolchinsky & Tracey with one shared σ²: KL_ij = D_ij/(2σ²), Bhattacharyya = D_ij/(8σ²).
+    rng = np.random.default_rng(2)
+    n, k, s2 = 30, 3, 0.3
+    h = rng.normal(size=(n, k))
+    d = ((h[:, None] - h[None]) ** 2).sum(-1)
+    upper = -np.mean(logsumexp(-d / (2 * s2), axis=1) - np.log(n))
+    lower = -np.mean(logsumexp(-d / (8 * s2), axis=1) - np.log(n))
+    mi = mixture_information(h, np.full(n, s2), base=math.e)
+    assert mi.i_xz_upper == pytest.approx(upper, rel=1e-10)
+    assert mi.i_xz_lower == pytest.approx(lower, rel=1e-10)
+    assert np.isnan(mi.i_zy_mc) and np.isnan(mi.i_zy_upper)
+
+
+def test_limits_identical_and_separated_components():
+    same = mixture_information(np.zeros((8, 2)), np.ones(8), np.arange(8) % 2)
+    for field in ("i_xz_lower", "i_xz_upper", "i_zy_lower", "i_zy_upper"):
+        assert getattr(same, field) == pytest.approx(0.0, abs=1e-12)
+    assert same.i_xz_nce == pytest.approx(0.0, abs=1e-12)
+    far = mixture_information(1e4 * np.arange(8.0)[:, None], np.ones(8), np.arange(8) // 4, n_samples=2)
+    for field in ("i_xz_lower", "i_xz_upper", "i_xz_nce"):
+        assert getattr(far, field) == pytest.approx(3.0, abs=1e-9)  # log2 8 bits
+    assert far.i_xz_loo > 1e6  # valid but vacuous: leave-one-out has no other component near z_i
+    for field in ("i_zy_lower", "i_zy_upper", "i_zy_mc"):
+        assert getattr(far, field) == pytest.approx(1.0, abs=1e-9)  # H(Y) = 1 bit
+
+
+def test_lower_bounds_never_exceed_upper_bounds():
+    rng = np.random.default_rng(3)
+    for _ in range(25):
+        n, k = int(rng.choice([5, 17])), int(rng.choice([1, 3]))  # few shapes: few compilations
+        scale = 10.0 ** rng.uniform(-3, 2)
+        mean = rng.normal(size=(3, n, k)) * scale * rng.uniform(0.1, 5)
+        var = scale**2 * 10.0 ** rng.uniform(-2, 1, size=(3, n, k) if rng.random() < 0.5 else (3, n))
+        y = rng.integers(0, rng.integers(1, 4), size=n)
+        mi = mixture_information(mean, var, y, seed=int(rng.integers(100)))
+        assert mi.i_xz_lower.shape == (3,)
+        assert np.all(mi.i_xz_lower >= -1e-12)
+        assert np.all(mi.i_xz_lower <= mi.i_xz_upper + 1e-9)
+        assert np.all(mi.i_xz_upper <= np.log2(n) + 1e-9)
+        assert np.all(mi.i_zy_lower <= mi.i_zy_upper + 1e-9)
+        assert np.all(mi.i_zy_upper <= mi.i_xz_upper + 1e-9)
+
+
+def test_information_is_invariant_to_relabelling_and_affine_maps():
+    rng = np.random.default_rng(4)
+    n = 25
+    mean, var, y = rng.normal(size=(n, 2)), rng.uniform(0.1, 1, n), rng.integers(0, 3, n)
+    base = mixture_information(mean, var, y)
+    perm = rng.permutation(n)
+    permuted = mixture_information(mean[perm], var[perm], y[perm])
+    moved = mixture_information(3.0 * mean + 7.0, 9.0 * var, y)
+    for field in ("i_xz_lower", "i_xz_upper", "i_zy_lower", "i_zy_upper"):
+        assert getattr(permuted, field) == pytest.approx(getattr(base, field), rel=1e-10)
+        assert getattr(moved, field) == pytest.approx(getattr(base, field), rel=1e-10)
+    nats = mixture_information(mean, var, y, base=math.e)
+    assert nats.i_xz_upper == pytest.approx(base.i_xz_upper * LOG2)
+    again = mixture_information(mean, var, y)
+    assert again.i_xz_nce == base.i_xz_nce  # same seed, same numbers
+
+
+def test_mixture_information_rejects_bad_input():
+    with pytest.raises(ValueError, match="var"):
+        mixture_information(np.zeros((3, 1)), np.array([1.0, 0.0, 1.0]))
+    with pytest.raises(ValueError, match="var"):
+        mixture_information(np.zeros((3, 1)), np.ones(4))
+    with pytest.raises(ValueError, match="finite"):
+        mixture_information(np.array([[0.0], [np.nan]]), np.ones(2))
+    with pytest.raises(ValueError, match="y must have shape"):
+        mixture_information(np.zeros((3, 1)), np.ones(3), np.array([0, 1]))
+    with pytest.raises(TypeError, match="integer"):
+        mixture_information(np.zeros((3, 1)), np.ones(3), np.array([0.5, 1, 0]))
+    with pytest.raises(ValueError, match="at least 2"):
+        mixture_information(np.zeros((1, 1)), np.ones(1))
+    with pytest.raises(ValueError, match="base"):
+        mixture_information(np.zeros((2, 1)), np.ones(2), base=1.0)
+
+def test_mixture_bounds_with_equal_variances_equal_the_kde_estimator():
+    # One implementation of the pairwise bounds: kde_bounds (float32 kernel sums) is the equal-variance case.
+    rng = np.random.default_rng(5)
+    n, k, s2 = 40, 3, 0.2
+    h = rng.normal(size=(n, k))
+    y = rng.integers(0, 3, n)
+    mi = mixture_information(h, np.full(n, s2), y)
+    kde = kde_bounds(h, y, s2)
+    assert mi.i_xz_upper == pytest.approx(kde.i_xt_upper, abs=1e-5)
+    assert mi.i_xz_lower == pytest.approx(kde.i_xt_lower, abs=1e-5)
+    # the mixture's I(Z;Y) pairs opposite bounds, so it brackets KDE's same-kind differences
+    assert mi.i_zy_lower <= kde.i_ty_lower + 1e-5 and mi.i_zy_lower <= kde.i_ty_upper + 1e-5
+    assert mi.i_zy_upper >= kde.i_ty_lower - 1e-5 and mi.i_zy_upper >= kde.i_ty_upper - 1e-5
+
+
+def test_pairwise_core_formulas():
+    # two classes of two far-apart points each: the terms are ln 4 and ln 2 whatever the kernel
+    log_mean_all = np.log(np.full(4, 1 / 4))
+    log_mean_own = np.log(np.full(4, 1 / 2))
+    h, h_given_y = pairwise_entropy_terms(log_mean_all, log_mean_own)
+    assert h == pytest.approx(np.log(4)) and h_given_y == pytest.approx(np.log(2))
+    i_xz, i_zy = pairwise_mi(h, h_given_y)
+    assert i_xz == pytest.approx(np.log(4)) and i_zy == pytest.approx(np.log(2))
+    assert pairwise_mi(-1e-17, 0.0)[0] == 0.0  # rounding below zero is clipped
+    lower, upper = pairwise_cross_bounds((np.log(4.0), 0.1), (np.log(3.0), 0.5), h_y=np.log(2.0))
+    assert upper == pytest.approx(np.log(2.0))  # capped at H(Y)
+    assert lower == pytest.approx(np.log(3.0) - 0.1)
+    assert pairwise_cross_bounds((0.2, 0.3), (0.1, 0.2), h_y=1.0)[0] == 0.0  # never below 0

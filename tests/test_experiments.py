@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ipflow_lib import experiments
+from ipflow_lib.ensembles import TrainingSpec
 from ipflow_lib.experiments import Checkpoint, cached_run, preset_name, select_config
 from ipflow_lib.experiments import information_plane as ip
 
@@ -20,7 +21,8 @@ class R:
     info: object = None
 
 
-TINY = ip.Config(hidden_widths=(5, 3), n_seeds=2, n_epochs=30, n_logged_points=12, batch_size=256)
+TINY = ip.Config(training=TrainingSpec(hidden_widths=(5, 3), n_networks=2, n_epochs=30, n_logged_points=12,
+                                       batch_size=256))
 
 
 def test_preset_is_read_from_the_environment(monkeypatch):
@@ -36,14 +38,18 @@ def test_preset_is_read_from_the_environment(monkeypatch):
 
 def test_paper_preset_is_the_published_setting():
     cfg = ip.PRESETS["paper"]
-    assert (12, *cfg.hidden_widths, 2) == (12, 10, 7, 5, 4, 3, 2)
-    assert cfg.n_seeds == 50 and cfg.n_epochs == 10_000 and cfg.n_bins == 30
-    assert cfg.logged_epochs.size == 964 and cfg.activation == "tanh"
+    spec = cfg.training
+    assert (12, *spec.hidden_widths, 2) == (12, 10, 7, 5, 4, 3, 2)
+    assert spec.n_networks == 50 and spec.n_epochs == 10_000 and cfg.n_bins == 30 and cfg.train_fraction == 0.85
+    assert spec.logged_epochs.size == 964 and spec.activation == "tanh"
+    assert spec.optimizer == "adam" and spec.learning_rate == 4e-4 and spec.batch_size == 512
+    quick = ip.PRESETS["quick"].training
+    assert quick.n_networks == 10 and quick.n_epochs == 1500 and quick.hidden_widths == spec.hidden_widths
 
 
 def test_information_plane_result_and_cache():
     first = ip.run(TINY)
-    n_logged = TINY.logged_epochs.size
+    n_logged = TINY.training.logged_epochs.size
     assert first.i_xt.shape == (2, n_logged, 3) and first.i_ty.shape == (2, n_logged, 3)
     assert first.grad_mean.shape == (2, n_logged, 3) and first.train_acc.shape == (2, n_logged)
     assert (first.i_xt <= 12 + 1e-9).all() and (first.i_ty <= first.h_y + 1e-9).all()
@@ -55,10 +61,31 @@ def test_information_plane_result_and_cache():
     assert "loaded from the cache" in second.info.describe()
 
 
+def test_information_plane_summary_is_the_numbers_of_the_arrays():
+    r = ip.run(TINY)
+    summary = r.summary()
+    assert all(isinstance(k, str) and isinstance(v, int | float | str) for k, v in summary.items())
+    mean_xt = r.i_xt.mean(axis=0)
+    drop = mean_xt.max(axis=0) - mean_xt[-1]
+    assert summary["arch"] == "12-5-3-2" and summary["n_layers"] == 3 and summary["n_networks"] == 2
+    assert summary["batch"] == 256 and summary["learning_rate"] == 4e-4 and summary["n_logged"] == r.logged_epochs.size
+    assert summary["max_compression"] == pytest.approx(drop.max())
+    assert summary["max_compression_layer"] == int(drop.argmax()) + 1
+    assert summary["first_ixt"] == pytest.approx(mean_xt[-1, 0])
+    assert summary["last_ixt"] == pytest.approx(mean_xt[-1, 1])  # the last hidden layer, before the output
+    transitions = r.drift_diffusion_transition()
+    finite = transitions[np.isfinite(transitions)]
+    assert summary["n_transition"] == finite.size
+    assert summary["transition_min"] == (int(finite.min()) if finite.size else -1)
+    assert r.layer_names() == ["L1", "L2", "L3"] and r.layer_names(units=True) == ["L1 (5)", "L2 (3)", "L3 (2)"]
+    assert len(r.layer_table().splitlines()) == 3
+
+
 def test_information_plane_split_into_calls_gives_the_same_networks():
     """The networks are trained in ``n_calls`` threaded calls; each network's numbers depend on its seed only."""
-    one = ip._compute(dataclasses.replace(TINY, n_seeds=3, n_calls=1), None)
-    three = ip._compute(dataclasses.replace(TINY, n_seeds=3, n_calls=3), None)
+    three_networks = TINY.training.replace(n_networks=3)
+    one = ip._compute(dataclasses.replace(TINY, training=three_networks, n_calls=1), None)
+    three = ip._compute(dataclasses.replace(TINY, training=three_networks, n_calls=3), None)
     for name in ("train_loss", "test_loss", "train_acc", "test_acc", "grad_mean", "weight_norm"):
         np.testing.assert_allclose(getattr(one, name), getattr(three, name), rtol=1e-4, atol=1e-5, err_msg=name)
     np.testing.assert_allclose(one.i_xt, three.i_xt, atol=1e-2)  # a few inputs may cross a bin edge
@@ -137,5 +164,11 @@ def test_cli_lists_and_runs(tmp_path):
 
 
 def test_config_validation():
-    with pytest.raises(ValueError, match="n_seeds"):
-        ip.Config(n_seeds=0)
+    with pytest.raises(ValueError, match="n_networks"):
+        ip.Config(training=TrainingSpec(n_networks=0))
+    with pytest.raises(ValueError, match="n_bins"):
+        ip.Config(n_bins=1)
+    with pytest.raises(ValueError, match="train_fraction"):
+        ip.Config(train_fraction=0.0)
+    with pytest.raises(TypeError, match="TrainingSpec"):
+        ip.Config(training=(10, 7, 5))

@@ -1,5 +1,6 @@
 """The input compression bound and its classical counterpart (Shwartz-Ziv, Painsky & Tishby), the per-layer β
-fits and the soft-label information of binned layers (chapters 3 and 4)."""
+fits of :mod:`ipflow_lib.bottleneck`, the soft-label information of binned layers and the verdicts that
+chapter 4 glues (chapters 3 and 4)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import doctest
 import numpy as np
 import pytest
 
-from ipflow_lib import bottleneck, generalization
-from ipflow_lib.experiments import ib_layers
+from ipflow_lib import bottleneck, generalization, trajectories
+from ipflow_lib.estimators import layer_cells, noisy_label_information
+from ipflow_lib.experiments import generalization as generalization_experiment
 from ipflow_lib.generalization import classical_bound, input_compression_bound, max_information, sample_complexity
 
 # ------------------------------------------------------------------------------------------------
@@ -17,7 +19,7 @@ from ipflow_lib.generalization import classical_bound, input_compression_bound, 
 
 
 def test_doctests():
-    for module in (generalization, ib_layers):
+    for module in (generalization, trajectories):
         assert doctest.testmod(module).failed == 0
 
 
@@ -94,19 +96,19 @@ def test_curve_fit_recovers_beta_of_a_point_on_the_ib_curve():
     curve = bottleneck.ib_curve(p_xy, betas, direction="both", keep_encoders=False)
     rising = np.flatnonzero((np.gradient(curve.i_ty) > 1e-6) & (np.gradient(curve.i_xt) > 1e-6))
     for k in rising[[len(rising) // 4, len(rising) // 2, 3 * len(rising) // 4]]:
-        for method in ib_layers.CURVE_METHODS:
-            fit = ib_layers.fit_beta_on_curve(curve.i_xt[k], curve.i_ty[k], betas, curve.i_xt, curve.i_ty, method)
+        for method in bottleneck.CURVE_METHODS:
+            fit = bottleneck.fit_beta_on_curve(curve.i_xt[k], curve.i_ty[k], betas, curve.i_xt, curve.i_ty, method)
             assert fit == pytest.approx(betas[k], rel=2e-3), method
         # a point between two grid values: placed on the curve at β* by the same (log β) interpolation
         b_star = np.sqrt(betas[k] * betas[k + 1])
         x = np.interp(np.log(b_star), np.log(betas), curve.i_xt)
         y = np.interp(np.log(b_star), np.log(betas), curve.i_ty)
         for method in ("relevance", "compression"):
-            fit = ib_layers.fit_beta_on_curve(x, y, betas, curve.i_xt, curve.i_ty, method)
+            fit = bottleneck.fit_beta_on_curve(x, y, betas, curve.i_xt, curve.i_ty, method)
             assert fit == pytest.approx(b_star, rel=1e-6)
     # beyond the end of the curve: β → ∞; far below it: at most the critical β
-    assert np.isinf(ib_layers.fit_beta_on_curve(5.0, curve.i_xy, betas, curve.i_xt, curve.i_ty))
-    low = ib_layers.fit_beta_on_curve(0.0, 0.0, betas, curve.i_xt, curve.i_ty)
+    assert np.isinf(bottleneck.fit_beta_on_curve(5.0, curve.i_xy, betas, curve.i_xt, curve.i_ty))
+    low = bottleneck.fit_beta_on_curve(0.0, 0.0, betas, curve.i_xt, curve.i_ty)
     assert low <= bottleneck.critical_beta(p_xy) * 1.05
 
 
@@ -116,24 +118,24 @@ def test_self_consistent_fit_recovers_beta_of_an_ib_fixed_point():
     for beta in (1.3 * beta_c, 2.5 * beta_c, 6.0 * beta_c):
         sol = bottleneck.ib(p_xy, beta, n_clusters=6, seed=1, merge=False, tol=1e-13, max_iter=200_000)
         assert sol.i_xt > 0.05  # a non-trivial point of the curve
-        fit, gap = ib_layers.fit_beta_self_consistent(sol.p_t_given_x, p_y_given_x, p_x)
+        fit, gap = bottleneck.fit_beta_self_consistent(sol.p_t_given_x, p_y_given_x, p_x)
         assert fit == pytest.approx(beta, rel=1e-4)
         assert gap < 1e-8
         # an encoder that is not a fixed point has a positive gap
         noisy = 0.7 * sol.p_t_given_x + 0.3 / sol.p_t_given_x.shape[1]
-        assert ib_layers.fit_beta_self_consistent(noisy, p_y_given_x, p_x)[1] > 1e-4
+        assert bottleneck.fit_beta_self_consistent(noisy, p_y_given_x, p_x)[1] > 1e-4
     # below the critical β the solution is trivial, a fixed point at every such β: no β is fitted
     sol = bottleneck.ib(p_xy, 0.5 * beta_c, n_clusters=6, seed=1, merge=False)
-    assert np.isnan(ib_layers.fit_beta_self_consistent(sol.p_t_given_x, p_y_given_x, p_x)[0])
+    assert np.isnan(bottleneck.fit_beta_self_consistent(sol.p_t_given_x, p_y_given_x, p_x)[0])
 
 
 def test_self_consistent_fit_of_the_class_partition_is_infinite():
     # inputs with two kinds of p(y|x); the partition by kind is the deterministic (β → ∞) IB solution
     p = np.array([[0.9, 0.1]] * 3 + [[0.2, 0.8]] * 5)
-    beta, gap = ib_layers.fit_beta_self_consistent(np.array([0, 0, 0, 1, 1, 1, 1, 1]), p)
+    beta, gap = bottleneck.fit_beta_self_consistent(np.array([0, 0, 0, 1, 1, 1, 1, 1]), p)
     assert np.isinf(beta) and gap < 1e-9
     # splitting a class into two cells with the same decoder costs exactly the bits of that split
-    beta, gap = ib_layers.fit_beta_self_consistent(np.array([0, 0, 0, 1, 1, 2, 2, 2]), p)
+    beta, gap = bottleneck.fit_beta_self_consistent(np.array([0, 0, 0, 1, 1, 2, 2, 2]), p)
     h_split = -(2 * np.log2(2 / 5) + 3 * np.log2(3 / 5)) / 5  # H(cell | class 1)
     assert gap == pytest.approx(5 / 8 * h_split, rel=1e-6)
 
@@ -145,17 +147,46 @@ def test_noisy_label_information():
     rng = np.random.default_rng(1)
     y = rng.integers(0, 2, 512)
     t = np.tanh(rng.normal(size=(3, 512, 2)))
-    from ipflow_lib.experiments._sweep import layer_cells
-
     cells = layer_cells(t, n_bins=6)
     # ε = 0: equals the binning estimator's I(T;Y) with hard labels
-    np.testing.assert_allclose(ib_layers.noisy_label_information(cells, noisy_labels(y, 0.0)),
+    np.testing.assert_allclose(noisy_label_information(cells, noisy_labels(y, 0.0)),
                                binned_mi(t, y, n_bins=6)[1], atol=1e-12)
     # ε > 0: data processing, I(T;Y) ≤ I(X;Y) = H(Y) − h(ε), with equality for one cell per input
     p = noisy_labels(y, 0.1)
     p_y = p.mean(0)
     i_xy = (-(p_y * np.log2(p_y)).sum()) - (-(0.1 * np.log2(0.1) + 0.9 * np.log2(0.9)))
-    assert np.all(ib_layers.noisy_label_information(cells, p) <= i_xy + 1e-12)
-    assert ib_layers.noisy_label_information(np.arange(512), p) == pytest.approx(i_xy, abs=1e-12)
+    assert np.all(noisy_label_information(cells, p) <= i_xy + 1e-12)
+    assert noisy_label_information(np.arange(512), p) == pytest.approx(i_xy, abs=1e-12)
     with pytest.raises(ValueError):
-        ib_layers.noisy_label_information(cells[:, :10], p)
+        noisy_label_information(cells[:, :10], p)
+
+
+# ------------------------------------------------------------------------------------------------
+# The sentences and headings of chapter 4
+
+
+def test_layer_trend_sentence_follows_the_bounds():
+    falls = generalization_experiment.layer_trend_sentence([0.5, 0.3, 0.2], [3.0, 3.0, 3.0])
+    assert falls.startswith("The bound of the 4-unit layer falls") and "0.500, 0.300, 0.200" in falls
+    rises = generalization_experiment.layer_trend_sentence([0.2, 0.3, 0.5], [2.0, 3.0, 4.0])
+    assert " rises (0.200, 0.300, 0.500): more data leaves that layer more bits" in rises
+    assert "2.00 bits with the least, 4.00 with the most" in rises
+    bumpy = generalization_experiment.layer_trend_sentence([0.3, 0.2, 0.25], [3.0, 3.0, 2.5])
+    assert "does not fall steadily (0.300, 0.200, 0.250)." in bumpy and "more bits" not in bumpy
+    with pytest.raises(ValueError):
+        generalization_experiment.layer_trend_sentence([0.1, 0.2], [1.0])
+
+
+def test_headings_are_chosen_by_the_numbers():
+    h = generalization_experiment.headings(classical_ratio=50.0, bound=0.2, corr=0.9, violation_pct=60.0,
+                                           delta=0.05)
+    assert h == {"heading_classical": "The classical bound is useless here",
+                 "heading_compression": "Compression makes the bound informative",
+                 "heading_trend": "The trend is right",
+                 "heading_violations": "But the compressed layers violate it"}
+    h = generalization_experiment.headings(classical_ratio=3.0, bound=1.5, corr=-0.2, violation_pct=5.0,
+                                           delta=0.05)
+    assert h["heading_classical"] == "The classical bound is loose"
+    assert h["heading_compression"] == "Even compression leaves the bound vacuous"
+    assert h["heading_trend"] == "The trend is wrong"
+    assert h["heading_violations"] == "And the compressed layers respect it"  # 5 % = 100 δ: not more than δ

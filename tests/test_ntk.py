@@ -1,4 +1,7 @@
-"""Tests of ipflow_lib.ntk: exact Gaussian formulas, mixture bounds, the infinite ensemble, finite ensembles."""
+"""Tests of ipflow_lib.ntk: losses, the infinite ensemble, finite ensembles, and the chapter 6 experiments.
+
+The Gaussian information measures the ensembles use are tested in test_estimators.py.
+"""
 
 from __future__ import annotations
 
@@ -7,190 +10,12 @@ import math
 
 import numpy as np
 import pytest
-from scipy import integrate, linalg
+from scipy import linalg
 from scipy.stats import norm
 
 from ipflow_lib import ntk
 
 LN2 = math.log(2.0)
-
-
-# --------------------------------------------------------------------------------------------------
-# Exact Gaussian formulas on hand-made Gaussians
-# --------------------------------------------------------------------------------------------------
-
-
-def test_gaussian_kl_closed_form_1d():
-    # KL(N(0,1) || N(1,2)) = ½ (1/2 + 1/2 − 1 + ln 2) = ½ ln 2 nats = ½ bit.
-    kl = ntk.gaussian_kl(np.zeros((1, 1)), np.ones(1), np.ones((1, 1)), 2 * np.ones(1), base=math.e)
-    assert kl == pytest.approx([0.5 * LN2], abs=1e-14)
-    assert ntk.gaussian_kl(np.zeros((1, 1)), np.ones(1), np.ones((1, 1)), 2 * np.ones(1)) == pytest.approx([0.5])
-
-
-def test_gaussian_kl_against_quadrature_and_isotropic_sum():
-    mp, sp, mq, sq = 0.3, 0.7, -1.1, 1.9
-    p, q = norm(mp, math.sqrt(sp)), norm(mq, math.sqrt(sq))
-    exact = integrate.quad(lambda z: p.pdf(z) * (p.logpdf(z) - q.logpdf(z)), -30, 30)[0]
-    kl = ntk.gaussian_kl([[mp]], [sp], [[mq]], [sq], base=math.e)
-    assert kl == pytest.approx([exact], rel=1e-9)
-    # k i.i.d. outputs sharing a variance: k times the one-output divergence when all means agree.
-    k3 = ntk.gaussian_kl([[mp] * 3], [sp], [[mq] * 3], [sq], base=math.e)
-    assert k3 == pytest.approx([3 * exact], rel=1e-9)
-
-
-def test_bhattacharyya_against_quadrature():
-    mp, sp, mq, sq = 0.5, 0.4, -0.2, 2.5
-    p, q = norm(mp, math.sqrt(sp)), norm(mq, math.sqrt(sq))
-    exact = -math.log(integrate.quad(lambda z: math.sqrt(p.pdf(z) * q.pdf(z)), -30, 30)[0])
-    assert ntk.gaussian_bhattacharyya([[mp]], [sp], [[mq]], [sq], base=math.e) == pytest.approx([exact], rel=1e-9)
-    # D_B ≤ KL/2 (Rényi order ½ below order 1): what makes the pairwise lower bound ≤ upper bound.
-    assert ntk.gaussian_bhattacharyya([[mp]], [sp], [[mq]], [sq]) <= 0.5 * ntk.gaussian_kl([[mp]], [sp], [[mq]], [sq])
-
-
-def test_gaussian_entropy_matches_scipy():
-    var = np.array([0.01, 1.0, 7.5])
-    assert ntk.gaussian_entropy(var, base=math.e) == pytest.approx(norm(0, np.sqrt(var)).entropy(), rel=1e-12)
-    assert ntk.gaussian_entropy(var, k=4) == pytest.approx(4 * norm(0, np.sqrt(var)).entropy() / LN2)
-    assert ntk.gaussian_entropy(np.array([[1.0, 2.0]]), k=None) == pytest.approx(ntk.gaussian_entropy([1.0, 2.0]).sum())
-
-
-def test_full_covariance_kl_reduces_to_diagonal_and_is_zero_on_itself():
-    rng = np.random.default_rng(0)
-    n, k = 5, 2
-    mp, mq = rng.normal(size=(n, k)), rng.normal(size=(n, k))
-    sp, sq = rng.uniform(0.5, 2, n), rng.uniform(0.5, 2, n)
-    full = ntk.gaussian_kl_full(mp, np.diag(sp), mq, np.diag(sq))
-    assert full == pytest.approx(ntk.gaussian_kl(mp, sp, mq, sq).sum(), rel=1e-12)
-    a = rng.normal(size=(n, n))
-    cov = a @ a.T + n * np.eye(n)
-    assert ntk.gaussian_kl_full(mp, cov, mp, cov) == pytest.approx(0.0, abs=1e-12)
-    # Against the textbook formula with explicit inverses and determinants.
-    b = rng.normal(size=(n, n))
-    cov_q = b @ b.T + np.eye(n)
-    inv = np.linalg.inv(cov_q)
-    d = mq - mp
-    textbook = 0.5 * (
-        k * np.trace(inv @ cov) + np.einsum("id,ij,jd->", d, inv, d) - k * n
-        + k * (np.linalg.slogdet(cov_q)[1] - np.linalg.slogdet(cov)[1])
-    )
-    assert ntk.gaussian_kl_full(mp, cov, mq, cov_q, base=math.e) == pytest.approx(textbook, rel=1e-10)
-    with pytest.raises(ValueError, match="positive definite"):
-        ntk.gaussian_kl_full(mp, -np.eye(n), mq, cov)
-
-
-# --------------------------------------------------------------------------------------------------
-# Information of Gaussian mixtures
-# --------------------------------------------------------------------------------------------------
-
-
-def _mixture_entropy_1d(mu, s, idx):
-    comps = [norm(mu[i], math.sqrt(s[i])) for i in idx]
-
-    def integrand(z):
-        p = np.mean([c.pdf(z) for c in comps])
-        return -p * math.log(p) if p > 0 else 0.0
-
-    return integrate.quad(integrand, -40, 40, limit=400, points=sorted(mu[list(idx)]))[0]
-
-
-def test_mixture_bounds_bracket_the_exact_information_1d():
-    rng = np.random.default_rng(1)
-    n = 10
-    mu = rng.normal(size=n) * 2
-    s = rng.uniform(0.2, 1.5, size=n)
-    y = np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0])
-    h_zx = np.mean(0.5 * np.log(2 * np.pi * np.e * s))
-    h_z = _mixture_entropy_1d(mu, s, range(n))
-    i_xz = h_z - h_zx
-    i_zy = h_z - sum(np.mean(y == c) * _mixture_entropy_1d(mu, s, np.flatnonzero(y == c)) for c in range(3))
-    mi = ntk.mixture_information(mu[:, None], s, y, n_samples=3000, seed=0, base=math.e)
-    assert mi.i_xz_lower <= i_xz <= mi.i_xz_upper
-    assert mi.i_zy_lower <= i_zy <= mi.i_zy_upper
-    assert mi.h_z_given_x == pytest.approx(h_zx, rel=1e-12)
-    # InfoNCE with the whole set as batch is unbiased here; LOO is an upper bound in expectation.
-    assert mi.i_xz_nce == pytest.approx(i_xz, abs=0.02)
-    assert mi.i_zy_mc == pytest.approx(i_zy, abs=0.02)
-    assert mi.i_xz_loo >= i_xz - 0.02
-
-
-def test_equal_variance_bounds_are_the_kde_formulas():
-    # Kolchinsky & Tracey with one shared σ²: KL_ij = D_ij/(2σ²), Bhattacharyya = D_ij/(8σ²).
-    rng = np.random.default_rng(2)
-    n, k, s2 = 30, 3, 0.3
-    h = rng.normal(size=(n, k))
-    d = ((h[:, None] - h[None]) ** 2).sum(-1)
-    from scipy.special import logsumexp
-
-    upper = -np.mean(logsumexp(-d / (2 * s2), axis=1) - np.log(n))
-    lower = -np.mean(logsumexp(-d / (8 * s2), axis=1) - np.log(n))
-    mi = ntk.mixture_information(h, np.full(n, s2), base=math.e)
-    assert mi.i_xz_upper == pytest.approx(upper, rel=1e-10)
-    assert mi.i_xz_lower == pytest.approx(lower, rel=1e-10)
-    assert np.isnan(mi.i_zy_mc) and np.isnan(mi.i_zy_upper)
-
-
-def test_limits_identical_and_separated_components():
-    same = ntk.mixture_information(np.zeros((8, 2)), np.ones(8), np.arange(8) % 2)
-    for field in ("i_xz_lower", "i_xz_upper", "i_zy_lower", "i_zy_upper"):
-        assert getattr(same, field) == pytest.approx(0.0, abs=1e-12)
-    assert same.i_xz_nce == pytest.approx(0.0, abs=1e-12)
-    far = ntk.mixture_information(1e4 * np.arange(8.0)[:, None], np.ones(8), np.arange(8) // 4, n_samples=2)
-    for field in ("i_xz_lower", "i_xz_upper", "i_xz_nce"):
-        assert getattr(far, field) == pytest.approx(3.0, abs=1e-9)  # log2 8 bits
-    assert far.i_xz_loo > 1e6  # valid but vacuous: leave-one-out has no other component near z_i
-    for field in ("i_zy_lower", "i_zy_upper", "i_zy_mc"):
-        assert getattr(far, field) == pytest.approx(1.0, abs=1e-9)  # H(Y) = 1 bit
-
-
-def test_lower_bounds_never_exceed_upper_bounds():
-    rng = np.random.default_rng(3)
-    for _ in range(25):
-        n, k = int(rng.choice([5, 17])), int(rng.choice([1, 3]))  # few shapes: few compilations
-        scale = 10.0 ** rng.uniform(-3, 2)
-        mean = rng.normal(size=(3, n, k)) * scale * rng.uniform(0.1, 5)
-        var = scale**2 * 10.0 ** rng.uniform(-2, 1, size=(3, n, k) if rng.random() < 0.5 else (3, n))
-        y = rng.integers(0, rng.integers(1, 4), size=n)
-        mi = ntk.mixture_information(mean, var, y, seed=int(rng.integers(100)))
-        assert mi.i_xz_lower.shape == (3,)
-        assert np.all(mi.i_xz_lower >= -1e-12)
-        assert np.all(mi.i_xz_lower <= mi.i_xz_upper + 1e-9)
-        assert np.all(mi.i_xz_upper <= np.log2(n) + 1e-9)
-        assert np.all(mi.i_zy_lower <= mi.i_zy_upper + 1e-9)
-        assert np.all(mi.i_zy_upper <= mi.i_xz_upper + 1e-9)
-
-
-def test_information_is_invariant_to_relabelling_and_affine_maps():
-    rng = np.random.default_rng(4)
-    n = 25
-    mean, var, y = rng.normal(size=(n, 2)), rng.uniform(0.1, 1, n), rng.integers(0, 3, n)
-    base = ntk.mixture_information(mean, var, y)
-    perm = rng.permutation(n)
-    permuted = ntk.mixture_information(mean[perm], var[perm], y[perm])
-    moved = ntk.mixture_information(3.0 * mean + 7.0, 9.0 * var, y)
-    for field in ("i_xz_lower", "i_xz_upper", "i_zy_lower", "i_zy_upper"):
-        assert getattr(permuted, field) == pytest.approx(getattr(base, field), rel=1e-10)
-        assert getattr(moved, field) == pytest.approx(getattr(base, field), rel=1e-10)
-    nats = ntk.mixture_information(mean, var, y, base=math.e)
-    assert nats.i_xz_upper == pytest.approx(base.i_xz_upper * LN2)
-    again = ntk.mixture_information(mean, var, y)
-    assert again.i_xz_nce == base.i_xz_nce  # same seed, same numbers
-
-
-def test_mixture_information_rejects_bad_input():
-    with pytest.raises(ValueError, match="var"):
-        ntk.mixture_information(np.zeros((3, 1)), np.array([1.0, 0.0, 1.0]))
-    with pytest.raises(ValueError, match="var"):
-        ntk.mixture_information(np.zeros((3, 1)), np.ones(4))
-    with pytest.raises(ValueError, match="finite"):
-        ntk.mixture_information(np.array([[0.0], [np.nan]]), np.ones(2))
-    with pytest.raises(ValueError, match="y must have shape"):
-        ntk.mixture_information(np.zeros((3, 1)), np.ones(3), np.array([0, 1]))
-    with pytest.raises(TypeError, match="integer"):
-        ntk.mixture_information(np.zeros((3, 1)), np.ones(3), np.array([0.5, 1, 0]))
-    with pytest.raises(ValueError, match="at least 2"):
-        ntk.mixture_information(np.zeros((1, 1)), np.ones(1))
-    with pytest.raises(ValueError, match="base"):
-        ntk.mixture_information(np.zeros((2, 1)), np.ones(2), base=1.0)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -402,8 +227,17 @@ def test_infinite_ensembles_experiment_invariants(tmp_path, monkeypatch):
         assert np.all(task.bayes <= task.gibbs + 1e-12)
         assert np.all(task.kl_prior >= 0)
         assert np.all(np.diff(task.gibbs[0], axis=-1) <= 1e-9)  # gradient flow lowers the training loss
-    assert set(ie.gap_correlations(result)) == {"digits-parity", "tishby-12bit"}
+    assert set(result.gap_correlations()) == {"digits-parity", "tishby-12bit"}
     assert ie.run(config).info.from_cache
+    # learning times on a designed training loss: linear in log t (t = 1e-2 … 1e8) from 1 to 0 → t½ = 1e3;
+    # a σ_w whose loss never falls has no learning time
+    task = result.tasks[0]
+    gibbs = task.gibbs.copy()
+    gibbs[0, 0] = [1.0, 0.75, 0.5, 0.25, 0.0]
+    gibbs[0, 1] = 1.0
+    designed = dataclasses.replace(task, quantities={**task.quantities, "gibbs": gibbs})
+    t_half = dataclasses.replace(result, tasks=(designed,)).learning_times(task.task)
+    assert t_half[0] == pytest.approx(1e3) and np.isnan(t_half[1])
 
 
 # --------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from ipflow_lib.probes import (  # noqa: E402
     InformationProbe,
     default_layers,
     inject_noise,
+    make_mlp,
     record_activations,
 )
 
@@ -134,3 +135,21 @@ def test_bad_input_is_rejected():
     with pytest.raises(ValueError, match="subset"):
         InformationProbe(model, torch.randn(10, 6), torch.zeros(10, dtype=torch.long), epochs=[0],
                          estimator_epochs={"binning": [1]})
+
+
+def test_make_mlp_is_the_manual_forward_pass_of_its_architecture():
+    torch.manual_seed(0)
+    model = make_mlp(6, (5, 4), 3, activation="tanh")
+    assert [type(m).__name__ for m in model] == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
+    assert [(m.in_features, m.out_features) for m in model if isinstance(m, nn.Linear)] == [(6, 5), (5, 4), (4, 3)]
+    assert default_layers(model) == ["1", "3", "4"]
+    x = torch.randn(20, 6)
+    w = [m for m in model if isinstance(m, nn.Linear)]
+    h = torch.tanh(torch.tanh(x @ w[0].weight.T + w[0].bias) @ w[1].weight.T + w[1].bias)
+    np.testing.assert_allclose(model(x).detach().numpy(), (h @ w[2].weight.T + w[2].bias).detach().numpy(), atol=1e-6)
+    relu = make_mlp(6, (5,), 2, activation="relu")
+    assert isinstance(relu[1], nn.ReLU)
+    with pytest.raises(ValueError, match="activation"):
+        make_mlp(6, (5,), 2, activation="sigmoid")
+    with pytest.raises(ValueError, match="≥ 1"):
+        make_mlp(6, (0,), 2)

@@ -17,7 +17,7 @@ def data():
     return x, y, xt, yt
 
 
-SMALL = dict(hidden=(32,), z_dim=4, batch_size=50, lr=1e-2)
+SMALL = dict(hidden_widths=(32,), z_dim=4, batch_size=50, learning_rate=1e-2)
 
 
 def test_loss_terms_match_closed_forms():
@@ -76,7 +76,7 @@ def test_losses_decrease_for_every_objective(data):
     x, y, _, _ = data
     noise = v.uniform_noise(10, 0.05)
     kinds = ["vib", "vdualib", "vdualib_pure"]
-    hist = v.train_ensemble(x, y, noise, kinds=kinds, betas=[10.0] * 3, gammas=[10.0] * 3, seeds=[0] * 3,
+    hist = v.train_variational_ensemble(x, y, noise, kinds=kinds, betas=[10.0] * 3, gammas=[10.0] * 3, seeds=[0] * 3,
                             n_epochs=15, **SMALL)
     assert hist.loss.shape == (3, 15)
     assert np.all(hist.loss[:, -3:].mean(1) < 0.5 * hist.loss[:, :3].mean(1))
@@ -86,19 +86,19 @@ def test_sweep_is_reproducible_and_models_independent_of_the_rest(data):
     x, y, xt, yt = data
     noise = v.uniform_noise(10, 0.05)
     kw = dict(n_epochs=4, **SMALL)
-    a = v.train_ensemble(x, y, noise, kinds=["vib", "vdualib"], betas=[3.0, 30.0], gammas=[3.0, 30.0],
+    a = v.train_variational_ensemble(x, y, noise, kinds=["vib", "vdualib"], betas=[3.0, 30.0], gammas=[3.0, 30.0],
                          seeds=[5, 5], **kw)
-    b = v.train_ensemble(x, y, noise, kinds=["vib", "vdualib"], betas=[3.0, 30.0], gammas=[3.0, 30.0],
+    b = v.train_variational_ensemble(x, y, noise, kinds=["vib", "vdualib"], betas=[3.0, 30.0], gammas=[3.0, 30.0],
                          seeds=[5, 5], **kw)
     np.testing.assert_array_equal(a.loss, b.loss)
     ea, eb = v.evaluate(a.model, xt, yt, noise, seed=1), v.evaluate(b.model, xt, yt, noise, seed=1)
     for key in ea:
         np.testing.assert_array_equal(ea[key], eb[key])
     # the second model trained alone follows the same trajectory as inside the sweep
-    alone = v.train_ensemble(x, y, noise, kinds=["vdualib"], betas=[30.0], gammas=[30.0], seeds=[5], **kw)
+    alone = v.train_variational_ensemble(x, y, noise, kinds=["vdualib"], betas=[30.0], gammas=[30.0], seeds=[5], **kw)
     np.testing.assert_allclose(alone.loss[0], a.loss[1], rtol=1e-4)
     # another seed gives another trajectory
-    other = v.train_ensemble(x, y, noise, kinds=["vdualib"], betas=[30.0], gammas=[30.0], seeds=[6], **kw)
+    other = v.train_variational_ensemble(x, y, noise, kinds=["vdualib"], betas=[30.0], gammas=[30.0], seeds=[6], **kw)
     assert not np.allclose(other.loss[0], a.loss[1])
 
 
@@ -107,7 +107,7 @@ def test_beta_trades_rate_for_prediction(data):
     x, y, xt, yt = data
     noise = v.uniform_noise(10, 0.05)
     betas = [0.2, 100.0]
-    hist = v.train_ensemble(x, y, noise, kinds=["vib", "vib", "vdualib", "vdualib"], betas=betas * 2,
+    hist = v.train_variational_ensemble(x, y, noise, kinds=["vib", "vib", "vdualib", "vdualib"], betas=betas * 2,
                             gammas=betas * 2, seeds=[0] * 4, n_epochs=30, **SMALL)
     ev = v.evaluate(hist.model, xt, yt, noise)
     h_y = np.log2(10)
@@ -124,22 +124,22 @@ def test_bad_input_is_rejected(data):
     x, y, _, _ = data
     noise = v.uniform_noise(10, 0.05)
     with pytest.raises(ValueError, match="beta"):
-        v.train_ensemble(x, y, noise, kinds=["vib"], betas=[0.0], gammas=[1.0], seeds=[0], n_epochs=1)
+        v.train_variational_ensemble(x, y, noise, kinds=["vib"], betas=[0.0], gammas=[1.0], seeds=[0], n_epochs=1)
     with pytest.raises(ValueError, match="same"):
-        v.train_ensemble(x, y, noise, kinds=["vib"], betas=[1.0, 2.0], gammas=[1.0], seeds=[0], n_epochs=1)
+        v.train_variational_ensemble(x, y, noise, kinds=["vib"], betas=[1.0, 2.0], gammas=[1.0], seeds=[0], n_epochs=1)
     with pytest.raises(ValueError, match="noise"):
-        v.train_ensemble(x, y, np.eye(10), kinds=["vib"], betas=[1.0], gammas=[1.0], seeds=[0], n_epochs=1)
+        v.train_variational_ensemble(x, y, np.eye(10), kinds=["vib"], betas=[1.0], gammas=[1.0], seeds=[0], n_epochs=1)
     bad = x.copy()
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        v.train_ensemble(bad, y, noise, kinds=["vib"], betas=[1.0], gammas=[1.0], seeds=[0], n_epochs=1)
+        v.train_variational_ensemble(bad, y, noise, kinds=["vib"], betas=[1.0], gammas=[1.0], seeds=[0], n_epochs=1)
 
 
 def test_experiment_sweep_is_reproducible(tmp_path):
     from ipflow_lib.experiments import Checkpoint
     from ipflow_lib.experiments import variational_dual_ib as exp
 
-    config = exp.Config(kinds=("vib", "vdualib"), betas=(2.0, 50.0), seeds=(0, 1), n_train=300, hidden=(16,),
+    config = exp.Config(kinds=("vib", "vdualib"), betas=(2.0, 50.0), seeds=(0, 1), n_train=300, hidden_widths=(16,),
                         z_dim=4, n_epochs=3, n_eval_samples=2)
     first = exp._compute(config, Checkpoint(tmp_path / "a.pkl"))
     second = exp._compute(config, Checkpoint(tmp_path / "b.pkl"))
@@ -153,7 +153,24 @@ def test_experiment_sweep_is_reproducible(tmp_path):
     at = exp.i_zy_at_rate(first, np.append(own, own.max() + 1.0), "test")
     np.testing.assert_allclose(at[0, :-1], first.i_zy_test.mean(-1)[0], atol=1e-9)
     assert np.isnan(at[0, -1])
-    summ = exp.summary(first)
+    summ = first.summary()
+    assert all(isinstance(k, str) and isinstance(val, int | float | str) for k, val in summ.items())  # flat
     for i, kind in enumerate(first.kinds):
-        assert summ[kind]["best_accuracy"] == pytest.approx(first.accuracy_test.mean(-1)[i].max())
-        assert summ[kind]["leave_beta"] in (*first.betas, float("inf"))
+        assert summ[f"best_{kind}"] == pytest.approx(100 * first.accuracy_test.mean(-1)[i].max())
+        assert summ[f"leave_beta_{kind}"] in (*first.betas, float("inf"))
+    # the margin over VIB is the gap of the interpolated curves at the rate where it is quoted, and no rate
+    # covered by both curves has a larger one
+    at = exp.i_zy_at_rate(first, [summ["margin_at_vdualib"]])[:, 0]
+    assert summ["margin_vdualib"] == pytest.approx(at[1] - at[0], abs=1e-9)
+    mean_rate = first.rate_test.mean(-1)
+    dense = exp.i_zy_at_rate(first, np.linspace(mean_rate.min(1).max(), mean_rate.max(1).min(), 2000))
+    assert np.nanmax(dense[1] - dense[0]) <= summ["margin_vdualib"] + 1e-3
+    assert summ["n_networks"] == 2 and summ["n_betas"] == 2
+
+
+def test_transition_order_words():
+    from ipflow_lib.experiments import variational_dual_ib as exp
+
+    assert exp.transition_order(10.0, 3.0) == "later than"
+    assert exp.transition_order(3.0, 3.0) == "no later than"
+    assert exp.transition_order(1.0, float("inf")) == "no later than"

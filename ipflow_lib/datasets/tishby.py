@@ -5,6 +5,7 @@
 ``noisy_labels``  its noisy p(y|x) variant, needed for a non-degenerate IB curve
 ``train_test_masks``  the paper split of many networks as boolean masks, one row per seed
 ``noisy_12bit_joint`` p(x, y) of the noisy 12-bit task (X uniform), the input of the IB and dual-IB solvers
+``sweep_masks``   train/test masks of every (training size, seed) of a training-size sweep (nested sets)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __all__ = [
     "noisy_12bit_joint",
     "noisy_labels",
     "paper_split",
+    "sweep_masks",
     "train_test_masks",
     "tishby_12bit",
 ]
@@ -174,3 +176,31 @@ def noisy_12bit_joint(epsilon: float) -> np.ndarray:
     """
     _, y = tishby_12bit()
     return noisy_labels(y, epsilon) / y.size
+
+
+TEST_SPLITS = ("held_out", "paper")
+
+
+def sweep_masks(n_samples: int, train_fractions, seeds, test_split: str = "held_out") -> tuple[np.ndarray, np.ndarray]:
+    """Train and test masks of every (training size, seed) of a sweep, shape (n_sizes, n_seeds, n_samples) each.
+
+    The training set of (f, seed) is the first round(f · n_samples) inputs of the permutation of
+    :func:`paper_split` with that seed, so the training sets of one seed are nested across sizes (SZT17
+    Fig. 3). ``test_split="held_out"``: the test set is every other input; ``"paper"``: the last 20 % of the
+    permutation (the authors' split, :func:`train_test_masks`; it overlaps the training set when f > 0.8).
+
+    Raises
+    ------
+    ValueError
+        Unknown ``test_split``, or a fraction outside (0, 1] (from :func:`paper_split`).
+    """
+    if test_split not in TEST_SPLITS:
+        raise ValueError(f"test_split must be one of {TEST_SPLITS}, got {test_split!r}")
+    fractions, seeds = np.atleast_1d(train_fractions), np.atleast_1d(seeds)
+    train = np.zeros((fractions.size, seeds.size, n_samples), dtype=bool)
+    test = np.zeros_like(train)
+    for i, f in enumerate(fractions):
+        train[i], test[i] = train_test_masks(n_samples, float(f), seeds)
+        if test_split == "held_out":
+            test[i] = ~train[i]
+    return train, test

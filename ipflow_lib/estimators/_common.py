@@ -7,6 +7,12 @@ seeds, layers or epochs and broadcast — and labels ``y`` of shape (n_samples,)
 
 from __future__ import annotations
 
+import hashlib
+import os
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 
@@ -55,9 +61,97 @@ def check_representation(t, y=None, *, name: str = "t") -> tuple[np.ndarray, np.
 
 
 def log_base(base: float) -> float:
-    if base <= 0 or base == 1:
+    """ln(base), the divisor that turns nats into units of log ``base``; ValueError unless base > 0, ≠ 1."""
+    if not (base > 0 and base != 1):
         raise ValueError(f"base must be positive and not 1, got {base}")
     return float(np.log(base))
+
+
+def check_variance(noise_variance, name: str = "noise_variance") -> float:
+    """``noise_variance`` as a float σ² > 0 (TypeError for non-numbers and bools, ValueError for ≤ 0, NaN, inf)."""
+    if isinstance(noise_variance, bool):
+        raise TypeError(f"{name} must be a positive number, got {noise_variance!r}")
+    try:
+        value = float(noise_variance)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a positive number, got {noise_variance!r}") from None
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"{name} must be a finite number > 0 (the variance σ² of the added noise), got {noise_variance}"
+        )
+    return value
+
+
+def compact_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Labels renumbered 0..C−1 (int64, shape (n,)) and the count of each class (shape (C,))."""
+    _, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+    return inverse.reshape(-1).astype(np.int64), counts
+
+
+def resolve_n_jobs(n_jobs: int | None, n_problems: int) -> int:
+    """Threads to use for ``n_problems`` independent problems (None: one per CPU core); ValueError if < 1."""
+    if n_jobs is None:
+        n_jobs = os.cpu_count() or 1
+    if int(n_jobs) != n_jobs or n_jobs < 1:
+        raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs}")
+    return int(max(1, min(n_jobs, n_problems)))
+
+
+def map_problems(one: Callable[[int], object], n_problems: int, n_jobs: int | None) -> list:
+    """``[one(p) for p in range(n_problems)]`` on a thread pool, with single-threaded BLAS in every thread."""
+    from threadpoolctl import threadpool_limits
+
+    jobs = resolve_n_jobs(n_jobs, n_problems)
+    with threadpool_limits(1, user_api="blas"):
+        if jobs == 1:
+            return [one(p) for p in range(n_problems)]
+        with ThreadPoolExecutor(jobs) as pool:
+            return list(pool.map(one, range(n_problems)))
+
+
+class ContentMemo:
+    """``fn(t, y)`` remembered for the last ``memory`` inputs, keyed by a hash of their bytes."""
+
+    def __init__(self, fn: Callable, memory: int = 64):
+        self.fn, self.memory = fn, int(memory)
+        self.cache: OrderedDict[str, object] = OrderedDict()
+
+    def __call__(self, t, y):
+        t_arr, y_arr = np.ascontiguousarray(t), np.ascontiguousarray(y)
+        digest = hashlib.blake2b(digest_size=16)
+        for arr in (t_arr, y_arr):
+            digest.update(str((arr.shape, arr.dtype.str)).encode())
+            digest.update(arr.view(np.uint8).reshape(-1) if arr.size else b"")
+        key = digest.hexdigest()
+        if key in self.cache:
+            self.cache.move_to_end(key)
+            return self.cache[key]
+        self.cache[key] = value = self.fn(t_arr, y_arr)
+        while len(self.cache) > self.memory:
+            self.cache.popitem(last=False)
+        return value
+
+
+def memo_pair(
+    compute: Callable, names: tuple[str, str], fields: tuple[tuple[str, str], tuple[str, str]], docs, memory: int
+) -> dict[str, Callable]:
+    """Two estimators ``{names[k]: est}`` reading the fields ``fields[k]`` of one remembered ``compute(t, y)``.
+
+    The streaming-trainer form of an estimator that yields two pairs (i_xt, i_ty) from one computation
+    (KDE upper/lower bounds; Monte Carlo values and their standard errors).
+    """
+    remembered = ContentMemo(compute, memory)
+    out = {}
+    for name, (f_xt, f_ty), doc in zip(names, fields, docs, strict=True):
+
+        def est(t, y, f_xt=f_xt, f_ty=f_ty):
+            r = remembered(t, y)
+            return getattr(r, f_xt), getattr(r, f_ty)
+
+        est.__doc__ = doc
+        est.__name__ = name
+        out[name] = est
+    return out
 
 
 def entropy_of_codes(codes: np.ndarray, *, presorted: bool = False) -> np.ndarray:

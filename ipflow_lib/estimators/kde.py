@@ -10,7 +10,10 @@ N(h_i, σ² I), whose entropy is bracketed by pairwise distances D_ij = ||h_i �
     H(T) ≥ (d/2) ln(2πeσ²) − (1/n) Σ_i ln[(1/n) Σ_j exp(−D_ij / (8σ²))]     (Bhattacharyya, lower)
 
 H(T|X) = (d/2) ln(2πeσ²) exactly, so I(X;T) = H(T) − H(T|X) is bracketed by the two sums alone,
-between 0 (all h_i equal) and ln n (all h_i far apart compared with σ).
+between 0 (all h_i equal) and ln n (all h_i far apart compared with σ). These are the general Gaussian-mixture
+bounds of :mod:`ipflow_lib.estimators.pairwise` for equal variances σ² I, where KL = D_ij/(2σ²) and
+Bhattacharyya = D_ij/(8σ²); this module computes the kernel sums fast and hands them to that module's
+formulas (:func:`ipflow_lib.estimators.mixture_information` handles components with their own variances).
 
 How it is computed: the O(n²) sums run in blocks of rows. One matrix product gives −D/(8σ²) for a
 block (squared distances through the augmented-vector identity, centred data, float32 unless the
@@ -24,15 +27,12 @@ thread pool with single-threaded BLAS (multi-threaded BLAS on tiny inner dimensi
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import os
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ._common import check_representation, log_base
+from ._common import check_representation, check_variance, compact_labels, log_base, map_problems, memo_pair
+from .pairwise import pairwise_entropy_terms, pairwise_mi
 
 __all__ = ["KDEBounds", "kde_bounds", "kde_estimators", "kde_mi", "pairwise_kernel_sums"]
 
@@ -41,34 +41,6 @@ _BLOCK_ELEMENTS = 1 << 21  # kernel entries per block: 8 MB of float32
 # float32 rounding of the exponent −D/(2σ²) is about 1e-6 · scale · max ||h||² (four terms of that size,
 # eps = 6e-8, times 4 for the upper bound); an error δ in the exponent moves the result by ≤ δ / ln 2 bits.
 _FLOAT32_MAX_ROUNDING = 5e-3
-
-
-def _check_variance(noise_variance) -> float:
-    if isinstance(noise_variance, bool):
-        raise TypeError(f"noise_variance must be a positive number, got {noise_variance!r}")
-    try:
-        value = float(noise_variance)
-    except (TypeError, ValueError):
-        raise TypeError(f"noise_variance must be a positive number, got {noise_variance!r}") from None
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(
-            f"noise_variance must be a finite number > 0 (the variance σ² of the added noise), got {noise_variance}"
-        )
-    return value
-
-
-def _compact_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Labels renumbered 0..C−1 and the count of each class."""
-    _, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
-    return inverse.reshape(-1).astype(np.int64), counts
-
-
-def _n_jobs(n_jobs: int | None, n_problems: int) -> int:
-    if n_jobs is None:
-        n_jobs = os.cpu_count() or 1
-    if int(n_jobs) != n_jobs or n_jobs < 1:
-        raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs}")
-    return int(max(1, min(n_jobs, n_problems)))
 
 
 def _sums_one(h: np.ndarray, onehot: np.ndarray, scale: float, which: tuple[str, ...], block_elements: int):
@@ -138,9 +110,7 @@ def pairwise_kernel_sums(
     dict of ndarray, float64, shape (..., n, C)
         The self-term exp(0) = 1 is counted exactly.
     """
-    from threadpoolctl import threadpool_limits
-
-    variance = _check_variance(noise_variance)
+    variance = check_variance(noise_variance)
     which = tuple(dict.fromkeys(bounds))
     if not which or any(b not in _BOUNDS for b in which):
         raise ValueError(f"bounds must be a non-empty subset of {_BOUNDS}, got {bounds!r}")
@@ -156,25 +126,16 @@ def pairwise_kernel_sums(
     def one(p: int):
         return _sums_one(problems[p], onehot, scale, which, block_elements)
 
-    jobs = _n_jobs(n_jobs, problems.shape[0])
-    with threadpool_limits(1, user_api="blas"):
-        if jobs == 1:
-            results = [one(p) for p in range(problems.shape[0])]
-        else:
-            with ThreadPoolExecutor(jobs) as pool:
-                results = list(pool.map(one, range(problems.shape[0])))
+    results = map_problems(one, problems.shape[0], n_jobs)
     return {name: np.stack([r[name] for r in results]).reshape(lead + (n, n_classes)) for name in which}
 
 
 def _mi_from_sums(sums: np.ndarray, labels: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """I(X;T) and I(T;Y) in nats from the per-class kernel sums (..., n, C)."""
+    """I(X;T) and I(T;Y) in nats from the per-class kernel sums (..., n, C), by :mod:`.pairwise`."""
     n = labels.size
     total = sums.sum(axis=-1)
     own = np.take_along_axis(sums, np.broadcast_to(labels[:, None], sums.shape[:-1] + (1,)), axis=-1)[..., 0]
-    h_t = -np.log(total / n).mean(axis=-1)  # H(T) − (d/2) ln(2πeσ²)
-    # Σ_y p(y) H(T|y) − (d/2) ln(2πeσ²) = −Σ_y p(y) (1/n_y) Σ_{i∈y} ln(own_i / n_y) = −(1/n) Σ_i ln(own_i / n_{y_i})
-    h_t_given_y = -np.log(own / counts[labels]).mean(axis=-1)
-    return np.clip(h_t, 0.0, None), h_t - h_t_given_y
+    return pairwise_mi(*pairwise_entropy_terms(np.log(total / n), np.log(own / counts[labels])))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,11 +158,11 @@ def kde_bounds(
 ) -> KDEBounds:
     """Upper and lower pairwise-distance estimates at once (about the cost of one).
 
-    Same parameters as :func:`kde_mi`; returns a :class:`KDEBounds`.
+    Same parameters and errors as :func:`kde_mi`; returns a :class:`KDEBounds`.
     """
     t, y = check_representation(t, y)
     scale = log_base(base)
-    labels, counts = _compact_labels(y)
+    labels, counts = compact_labels(y)
     sums = pairwise_kernel_sums(t, labels, noise_variance, _BOUNDS, n_jobs=n_jobs)
     up_xt, up_ty = _mi_from_sums(sums["upper"], labels, counts)
     lo_xt, lo_ty = _mi_from_sums(sums["lower"], labels, counts)
@@ -268,35 +229,12 @@ def kde_mi(
     if bound not in _BOUNDS:
         raise ValueError(f"bound must be 'upper' or 'lower', got {bound!r}")
     t, y = check_representation(t, y)
-    _check_variance(noise_variance)
+    check_variance(noise_variance)
     scale = log_base(base)
-    labels, counts = _compact_labels(y)
+    labels, counts = compact_labels(y)
     sums = pairwise_kernel_sums(t, labels, noise_variance, (bound,), n_jobs=n_jobs)[bound]
     i_xt, i_ty = _mi_from_sums(sums, labels, counts)
     return i_xt / scale, i_ty / scale
-
-
-class _ContentMemo:
-    """``fn(t, y)`` remembered for the last ``memory`` inputs, keyed by a hash of their bytes."""
-
-    def __init__(self, fn: Callable, memory: int = 64):
-        self.fn, self.memory = fn, int(memory)
-        self.cache: OrderedDict[str, object] = OrderedDict()
-
-    def __call__(self, t, y):
-        t_arr, y_arr = np.ascontiguousarray(t), np.ascontiguousarray(y)
-        digest = hashlib.blake2b(digest_size=16)
-        for arr in (t_arr, y_arr):
-            digest.update(str((arr.shape, arr.dtype.str)).encode())
-            digest.update(arr.view(np.uint8).reshape(-1) if arr.size else b"")
-        key = digest.hexdigest()
-        if key in self.cache:
-            self.cache.move_to_end(key)
-            return self.cache[key]
-        self.cache[key] = value = self.fn(t_arr, y_arr)
-        while len(self.cache) > self.memory:
-            self.cache.popitem(last=False)
-        return value
 
 
 def kde_estimators(
@@ -313,17 +251,14 @@ def kde_estimators(
     the last ``memory`` (t, y) it saw, keyed by content, so a trainer that runs one estimator over all
     layers and then the other pays for one pass per layer.
     """
-    _check_variance(noise_variance)
-    bounds_of = _ContentMemo(lambda t, y: kde_bounds(t, y, noise_variance, base=base, n_jobs=n_jobs), memory)
-
-    def upper(t, y):
-        b = bounds_of(t, y)
-        return b.i_xt_upper, b.i_ty_upper
-
-    def lower(t, y):
-        b = bounds_of(t, y)
-        return b.i_xt_lower, b.i_ty_lower
-
-    upper.__doc__ = f"KDE upper (KL) estimate, σ² = {noise_variance:g} (see ipflow_lib.estimators.kde_mi)."
-    lower.__doc__ = f"KDE lower (Bhattacharyya) estimate, σ² = {noise_variance:g}."
-    return {f"{prefix}_upper": upper, f"{prefix}_lower": lower}
+    check_variance(noise_variance)
+    return memo_pair(
+        lambda t, y: kde_bounds(t, y, noise_variance, base=base, n_jobs=n_jobs),
+        (f"{prefix}_upper", f"{prefix}_lower"),
+        (("i_xt_upper", "i_ty_upper"), ("i_xt_lower", "i_ty_lower")),
+        (
+            f"KDE upper (KL) estimate, σ² = {noise_variance:g} (see ipflow_lib.estimators.kde_mi).",
+            f"KDE lower (Bhattacharyya) estimate, σ² = {noise_variance:g}.",
+        ),
+        memory,
+    )

@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ._common import check_representation, log_base
-from .kde import _check_variance, _compact_labels, _ContentMemo, _n_jobs
+from ._common import check_representation, check_variance, compact_labels, log_base, map_problems, memo_pair
 
 __all__ = ["NoisyMIEstimate", "noisy_estimators", "noisy_mi", "noisy_mi_estimate"]
 
@@ -136,16 +134,14 @@ def noisy_mi_estimate(
     Source: Goldfeld et al. (2019), Sec. 3 (Gaussian-noise channel; Monte Carlo integration of the
     mixture entropy).
     """
-    from threadpoolctl import threadpool_limits
-
     t, y = check_representation(t, y)
-    variance = _check_variance(noise_variance)
+    variance = check_variance(noise_variance)
     if int(n_draws) != n_draws or n_draws < 1:
         raise ValueError(f"n_draws must be a positive integer, got {n_draws}")
     if n_inputs is not None and (int(n_inputs) != n_inputs or n_inputs < 2):
         raise ValueError(f"n_inputs must be an integer ≥ 2 or None, got {n_inputs}")
     scale = log_base(base)
-    labels, counts = _compact_labels(y)
+    labels, counts = compact_labels(y)
     lead = t.shape[:-2]
     problems = t.reshape((-1,) + t.shape[-2:])
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
@@ -154,13 +150,7 @@ def noisy_mi_estimate(
     def one(p: int):
         return _terms_one(problems[p], labels, counts, variance, int(n_draws), n_inputs, rngs[p], _BLOCK_ELEMENTS)
 
-    jobs = _n_jobs(n_jobs, problems.shape[0])
-    with threadpool_limits(1, user_api="blas"):
-        if jobs == 1:
-            results = [one(p) for p in range(problems.shape[0])]
-        else:
-            with ThreadPoolExecutor(jobs) as pool:
-                results = list(pool.map(one, range(problems.shape[0])))
+    results = map_problems(one, problems.shape[0], n_jobs)
     xt = np.stack([r[0] for r in results])
     ty = np.stack([r[1] for r in results])
     m = xt.shape[1]
@@ -217,22 +207,13 @@ def noisy_estimators(
     ``(i_xt, i_ty)`` pairs keeps the error bars too. Every call uses the same ``seed`` (common random
     numbers across epochs and layers).
     """
-    _check_variance(noise_variance)
-    estimate = _ContentMemo(
+    check_variance(noise_variance)
+    return memo_pair(
         lambda t, y: noisy_mi_estimate(
             t, y, noise_variance, n_draws=n_draws, n_inputs=n_inputs, seed=seed, base=base, n_jobs=n_jobs
         ),
+        (prefix, f"{prefix}_stderr"),
+        (("i_xt", "i_ty"), ("i_xt_stderr", "i_ty_stderr")),
+        (f"Monte Carlo I(X;T), I(T;Y) of the layer plus N(0, {noise_variance:g} I).", "Their standard errors."),
         memory,
     )
-
-    def value(t, y):
-        e = estimate(t, y)
-        return e.i_xt, e.i_ty
-
-    def stderr(t, y):
-        e = estimate(t, y)
-        return e.i_xt_stderr, e.i_ty_stderr
-
-    value.__doc__ = f"Monte Carlo I(X;T), I(T;Y) of the layer plus N(0, {noise_variance:g} I)."
-    stderr.__doc__ = "Their standard errors."
-    return {prefix: value, f"{prefix}_stderr": stderr}

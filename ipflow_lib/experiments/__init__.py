@@ -2,6 +2,11 @@
 
 Experiments are found by name: every module here that defines ``PRESETS`` and ``run`` is one, named
 after the module with ``-`` for ``_`` (``information_plane`` -> ``information-plane``).
+
+Shared by all of them (from the private module ``_common``, public here): the preset switch
+(:func:`preset_name`, :func:`select_config`, ``$IPFLOW_PRESET``) and the result cache (:func:`cached_run`,
+keyed by :func:`cache_key` = experiment, :func:`key_config` and :func:`source_hash` of the modules listed by
+:func:`source_modules`; :func:`cache_dir`, :func:`clear_cache`, ``$IPFLOW_CACHE``).
 """
 
 from __future__ import annotations
@@ -10,30 +15,38 @@ import importlib
 import pkgutil
 from types import ModuleType
 
+from ..runtime import Checkpoint
 from ._common import (
+    CACHE_ENV,
     PRESET_NAMES,
-    Checkpoint,
     RunInfo,
     cache_dir,
+    cache_key,
     cached_run,
     clear_cache,
+    key_config,
     library_hash,
     preset_name,
-    progress,
     select_config,
+    source_hash,
+    source_modules,
 )
 
 __all__ = [
+    "CACHE_ENV",
     "PRESET_NAMES",
     "Checkpoint",
     "RunInfo",
     "cache_dir",
+    "cache_key",
     "cached_run",
     "clear_cache",
+    "key_config",
     "library_hash",
     "preset_name",
-    "progress",
     "select_config",
+    "source_hash",
+    "source_modules",
     "available",
     "get",
 ]

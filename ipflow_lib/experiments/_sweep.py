@@ -17,6 +17,8 @@ from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
 
+from ..ensembles import TrainingSpec
+from ..estimators import layer_cells
 from ._common import Checkpoint
 
 __all__: list[str] = []
@@ -33,26 +35,52 @@ class GroupSpec:
     desc: str
 
 
-def layer_cells(t: np.ndarray, n_bins: int, value_range=(-1.0, 1.0)) -> np.ndarray:
-    """The bin cell of every input in one layer, relabelled 0..k−1 per network.
+@dataclasses.dataclass
+class Curves:
+    """What every trainer experiment logs, per network and logged epoch: the base of their ``Result`` classes.
 
-    Parameters
+    Attributes
     ----------
-    t : array (n_nets, n_samples, n_units) of activations
+    logged_epochs : (n_logged,) int -- epochs after which the layers were measured (0 = initialisation)
+    i_xt, i_ty : (..., n_networks, n_logged, n_layers) float, bits -- binned I(X;T) and I(T;Y) on all inputs
+    train_loss, test_loss : (..., n_networks, n_logged) mean cross entropy, nats
+    train_acc, test_acc : (..., n_networks, n_logged) accuracy in [0, 1]
 
-    Returns
-    -------
-    int32 array (n_nets, n_samples): inputs with equal binned activation vectors share a label
-    (the symbol T of the binning estimator, :func:`ipflow_lib.estimators.binned_mi`).
+    The leading dimensions (``...``) are the sweep's (training sizes, depths); see each ``Result``.
     """
-    from ..estimators import digitize
-    from ..estimators._common import encode_rows
 
-    codes = encode_rows(digitize(t, n_bins, value_range), n_bins + 1)
-    cells = np.empty(codes.shape, dtype=np.int32)
-    for i, row in enumerate(codes):
-        cells[i] = np.unique(row, return_inverse=True)[1]
-    return cells
+    logged_epochs: np.ndarray
+    i_xt: np.ndarray
+    i_ty: np.ndarray
+    train_loss: np.ndarray
+    test_loss: np.ndarray
+    train_acc: np.ndarray
+    test_acc: np.ndarray
+
+
+def check_training(training, n_bins: int, train_fraction: float | None = None) -> None:
+    """Validate the fields every trainer experiment's ``Config`` shares.
+
+    Raises
+    ------
+    TypeError
+        ``training`` is not an :class:`ipflow_lib.ensembles.TrainingSpec`.
+    ValueError
+        ``n_bins`` < 2, or ``train_fraction`` (when given) outside (0, 1].
+    """
+    if not isinstance(training, TrainingSpec):
+        raise TypeError(f"training must be a TrainingSpec, got {type(training).__name__}")
+    if n_bins < 2:
+        raise ValueError(f"n_bins must be ≥ 2, got {n_bins}")
+    if train_fraction is not None and not 0.0 < train_fraction <= 1.0:
+        raise ValueError(f"train_fraction must be in (0, 1], got {train_fraction}")
+
+
+def ceilings(X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """``{"h_y": H(Y), "h_x": log2 n_samples}`` in bits: the ceilings of I(T;Y) and I(X;T) on all inputs."""
+    from ..estimators import plugin_entropy
+
+    return {"h_y": float(plugin_entropy(y)), "h_x": float(np.log2(X.shape[0]))}
 
 
 def default_workers(n_groups: int) -> int:
@@ -66,7 +94,6 @@ def default_workers(n_groups: int) -> int:
     except AttributeError:  # not on every platform
         cores = os.cpu_count() or 1
     return max(1, min(n_groups, cores))
-
 
 
 def run_in_threads(jobs: Sequence[Callable[[threading.Event], None]], n_workers: int | None = None) -> None:
@@ -134,18 +161,17 @@ def train_groups(
     X: np.ndarray,
     y: np.ndarray,
     groups: Sequence[GroupSpec],
+    spec: TrainingSpec,
     *,
     n_bins: int,
-    activation: str,
-    optimizer: str,
-    learning_rate: float,
-    batch_size: int | None,
-    n_epochs: int,
-    logged_epochs: np.ndarray,
     checkpoint: Checkpoint | None,
     n_workers: int | None = None,
 ) -> list[dict[str, np.ndarray]]:
     """Train every group (one :func:`train_ensemble` call each) and return one dict of arrays per group.
+
+    ``spec`` (:class:`ipflow_lib.ensembles.TrainingSpec`) sets the optimiser, epochs and logged epochs of
+    every group; each group trains ``spec.replace(hidden_widths=group.hidden_widths, n_networks=len(group.seeds))``
+    with its own seeds and masks. ``n_bins``: bins on [-1, 1] of the binning estimator.
 
     Keys: ``i_xt``, ``i_ty`` (n, n_logged, n_layers) bits; ``train_loss``, ``test_loss`` (n, n_logged) nats;
     ``train_acc``, ``test_acc`` (n, n_logged); ``cells`` (n, n_layers, n_samples) int32 at the last logged
@@ -157,23 +183,19 @@ def train_groups(
     it stopped and gives the same numbers. When one group fails or the sweep is interrupted (Ctrl-C), the
     groups running beside it stop at their next logged epoch and save their progress first.
     """
-    from ..ensembles import TrainingSpec, train_ensemble
+    from ..ensembles import train_ensemble
     from ..estimators import binned_mi
 
     def binning(t, labels):
         return binned_mi(t, labels, n_bins=n_bins, value_range=(-1.0, 1.0))
 
-    last = int(logged_epochs[-1])
+    last = int(spec.logged_epochs[-1])
 
     def train(k: int, sub: Checkpoint | None, stop: threading.Event) -> dict[str, np.ndarray]:
         group = groups[k]
-        spec = TrainingSpec(
-            hidden_widths=tuple(group.hidden_widths), activation=activation, optimizer=optimizer,
-            learning_rate=learning_rate, batch_size=batch_size, n_epochs=n_epochs,
-            custom_logged_epochs=tuple(int(e) for e in logged_epochs), n_networks=len(group.seeds),
-        )
         run = train_ensemble(
-            X, y, group.train_mask, group.test_mask, spec,
+            X, y, group.train_mask, group.test_mask,
+            spec.replace(hidden_widths=tuple(group.hidden_widths), n_networks=len(group.seeds)),
             seeds=group.seeds,
             estimators={"binning": binning},
             record_epochs=[last],

@@ -28,12 +28,15 @@ import threading
 
 import numpy as np
 
+from ..ensembles import Estimates, TrainingSpec
+from ..trajectories import compression
 from ._common import Checkpoint, RunInfo, cached_run, select_config
 from ._sweep import run_resumable
 
-__all__ = ["COMPRESSION_THRESHOLD", "Config", "PRESETS", "Result", "regime_name", "run"]
+__all__ = ["COMPRESSION_THRESHOLD", "Config", "PAPER_TRAINING", "PRESETS", "Result", "compression_verdict",
+           "lens_agreement", "regime_name", "run", "strongest_compression"]
 
-#: Bits of compression (max_t I(X;T) − final I(X;T), mean over nets) above which a hidden layer is said to
+#: Bits of compression (max_t I(X;T) − final I(X;T), mean over networks) above which a hidden layer is said to
 #: compress in the chapter's verdicts; well above the Monte Carlo standard errors and the binning jitter.
 COMPRESSION_THRESHOLD = 0.25
 
@@ -43,43 +46,62 @@ def regime_name(activation: str, batch_size: int | None) -> str:
     return f"{activation}-{'fullbatch' if batch_size is None else 'minibatch'}"
 
 
+#: The networks and optimiser of the debate's `paper` preset; each regime replaces its activation and batch size.
+PAPER_TRAINING = TrainingSpec(n_networks=20, n_epochs=10_000, n_logged_points=100)
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Settings of the compression-debate runs (defaults: the published settings where there are any)."""
+    """Settings of the compression-debate runs (defaults: the published settings where there are any).
 
-    hidden_widths: tuple[int, ...] = (10, 7, 5, 4, 3)
+    Attributes
+    ----------
+    training : :class:`ipflow_lib.ensembles.TrainingSpec`
+        Networks 12-10-7-5-4-3-2, Adam at 4·10⁻⁴ (the authors' code), 10 000 epochs (SZT17), 20 networks,
+        100 log-spaced logged points; its ``activation`` and ``batch_size`` are replaced per regime.
+    regimes : tuple of (activation, batch_size or None) -- the 2 × 2 design of Saxe et al. (2018)
+    train_fraction : share of the 4096 inputs in each network's training set (SZT17: 0.85)
+    n_bins : bins of the two binning estimators
+    sweep_bins : extra bin counts, first regime only
+    noise_variance : σ² of the KDE bounds and the noisy-layer estimator (Saxe et al.: 1e-3)
+    n_kde_epochs : logged epochs at which the KDE and Monte Carlo estimators run
+    noisy_inputs : inputs whose noisy copies form the Monte Carlo sample (first regime only)
+
+    Raises
+    ------
+    TypeError
+        ``training`` is not a TrainingSpec (which validates its own fields).
+    ValueError
+        No regime, ``n_kde_epochs`` < 1 or ``noise_variance`` ≤ 0.
+    """
+
+    training: TrainingSpec = PAPER_TRAINING
     regimes: tuple[tuple[str, int | None], ...] = (("tanh", 512), ("tanh", None), ("relu", 512), ("relu", None))
-    optimizer: str = "adam"
-    learning_rate: float = 4e-4
-    n_nets: int = 20
-    n_epochs: int = 10_000  # SZT17; the four regimes train side by side, one per CPU core
-    n_logged_points: int = 100  # log-spaced points before de-duplication (see ensembles.log_spaced_epochs)
     train_fraction: float = 0.85
     n_bins: int = 30
-    sweep_bins: tuple[int, ...] = (10, 100)  # extra bin counts, first regime only
-    noise_variance: float = 1e-3  # σ² of the KDE bounds and the noisy-layer estimator (Saxe et al.)
-    n_kde_epochs: int = 10  # logged epochs at which the KDE and Monte Carlo estimators run
-    noisy_inputs: int = 1024  # inputs whose noisy copies form the Monte Carlo sample (first regime only)
-    seed: int = 0
+    sweep_bins: tuple[int, ...] = (10, 100)
+    noise_variance: float = 1e-3
+    n_kde_epochs: int = 10
+    noisy_inputs: int = 1024
 
     def __post_init__(self):
+        if not isinstance(self.training, TrainingSpec):
+            raise TypeError(f"training must be a TrainingSpec, got {type(self.training).__name__}")
         if not self.regimes:
             raise ValueError("regimes must hold at least one (activation, batch_size) pair")
-        if self.n_nets < 1 or self.n_epochs < 2 or self.n_kde_epochs < 1:
-            raise ValueError("n_nets ≥ 1, n_epochs ≥ 2 and n_kde_epochs ≥ 1 are required")
+        if self.n_kde_epochs < 1:
+            raise ValueError(f"n_kde_epochs must be ≥ 1, got {self.n_kde_epochs}")
         if not self.noise_variance > 0:
             raise ValueError(f"noise_variance must be > 0, got {self.noise_variance}")
 
-    @property
-    def logged_epochs(self) -> np.ndarray:
-        from ..ensembles import log_spaced_epochs
-
-        return log_spaced_epochs(self.n_epochs, self.n_logged_points)
+    def regime_training(self, activation: str, batch_size: int | None) -> TrainingSpec:
+        """``training`` with the regime's activation and batch size (None = full batch)."""
+        return self.training.replace(activation=activation, batch_size=batch_size)
 
     @property
     def kde_epochs(self) -> np.ndarray:
         """The logged epochs closest to ``n_kde_epochs`` log-spaced points from 0 to the last logged epoch."""
-        logged = self.logged_epochs
+        logged = self.training.logged_epochs
         targets = np.concatenate([[0.0], np.geomspace(1, logged[-1], self.n_kde_epochs - 1)])
         picks = {int(logged[np.argmin(np.abs(np.log1p(logged) - np.log1p(t)))]) for t in targets}
         return np.array(sorted(picks), dtype=np.int64)
@@ -91,7 +113,10 @@ class Config:
 
 PRESETS = {
     "paper": Config(),
-    "quick": Config(n_nets=4, n_epochs=300, n_logged_points=30, n_kde_epochs=4, noisy_inputs=256),
+    "quick": Config(
+        training=PAPER_TRAINING.replace(n_networks=4, n_epochs=300, n_logged_points=30), n_kde_epochs=4,
+        noisy_inputs=256,
+    ),
 }
 
 
@@ -105,10 +130,10 @@ class Result:
     regimes : tuple of regime names, e.g. ("tanh-minibatch", ...); the first one is seen through every lens
     logged_epochs : (n_logged,) epochs at which the cheap estimators ran
     estimates : dict regime -> dict estimator -> :class:`ipflow_lib.ensembles.Estimates`
-        with ``epochs`` (n_e,), ``i_xt`` and ``i_ty`` (n_nets, n_e, n_layers). Estimators: "bins30"
+        with ``epochs`` (n_e,), ``i_xt`` and ``i_ty`` (n_networks, n_e, n_layers). Estimators: "bins30"
         (fixed [−1, 1]), "adaptive30" (max-|t| range), "kde_upper", "kde_lower"; first regime also
         "bins10", "bins100", "noisy" and "noisy_stderr" (standard errors of "noisy").
-    train_acc, test_acc, train_loss : dict regime -> (n_nets, n_logged)
+    train_acc, test_acc, train_loss : dict regime -> (n_networks, n_logged)
     layer_widths : widths of the n_layers layers (hidden, then softmax output)
     info : RunInfo
     """
@@ -116,36 +141,37 @@ class Result:
     config: Config
     regimes: tuple[str, ...]
     logged_epochs: np.ndarray
-    estimates: dict
-    train_acc: dict
-    test_acc: dict
-    train_loss: dict
+    estimates: dict[str, dict[str, Estimates]]
+    train_acc: dict[str, np.ndarray]
+    test_acc: dict[str, np.ndarray]
+    train_loss: dict[str, np.ndarray]
     layer_widths: tuple[int, ...]
     info: RunInfo | None = None
 
     def compression(self, regime: str, estimator: str) -> np.ndarray:
-        """Compression of every net and layer: max over epochs of I(X;T) − its final value, bits.
+        """Compression of every network and layer (:func:`ipflow_lib.trajectories.compression`), bits.
 
-        Returns (n_nets, n_layers); 0 means I(X;T) ended at its maximum (no compression phase).
+        Returns (n_networks, n_layers): max over logged epochs of I(X;T) − its final value; 0 means I(X;T)
+        ended at its maximum (no compression phase).
         """
-        i_xt = self.estimates[regime][estimator].i_xt
-        return i_xt.max(axis=1) - i_xt[:, -1]
+        return compression(self.estimates[regime][estimator].i_xt, axis=1)
 
     def strongest_compression(self, regime: str, estimator: str) -> tuple[float, int]:
-        """(bits, layer number from 1) of the hidden layer whose mean compression over nets is largest."""
-        mean = self.compression(regime, estimator).mean(axis=0)[:-1]  # hidden layers only
-        k = int(np.argmax(mean))
-        return float(mean[k]), k + 1
+        """(bits, layer number from 1) of the hidden layer whose mean compression over networks is largest."""
+        return strongest_compression(self.estimates[regime][estimator].i_xt)
 
     def summary(self) -> dict[str, float | int | str]:
-        """Headline numbers of the chapter, for ``myst_nb.glue`` (keys ``<regime>_<estimator>_...``).
+        """Headline numbers of chapter 5, for ``myst_nb.glue`` (keys ``<regime>_<estimator>_...``).
 
         For every regime and estimator: ``_comp`` (largest mean compression of a hidden layer, bits),
-        ``_layer`` (which layer), ``_verdict`` ("compresses" / "does not compress", threshold
-        :data:`COMPRESSION_THRESHOLD`); per regime ``_train_acc`` and ``_test_acc`` (final, mean over nets).
+        ``_layer`` (which layer), ``_verdict`` (:func:`compression_verdict`); per regime ``_train_acc`` and
+        ``_test_acc`` (final, mean over networks); ``saxe_relu`` and ``saxe_fullbatch`` (whether the KDE
+        upper bound agrees with Saxe et al.'s two claims); ``lens_<estimator>_final`` (final I(X;T) of the
+        4th layer, first regime, bits); ``same_layer`` (a sentence: do the binning and KDE-upper lenses pick
+        the same most-compressing layer in the first regime, :func:`lens_agreement`).
         """
         out: dict[str, float | int | str] = {
-            "n_nets": int(self.config.n_nets), "n_epochs": int(self.config.n_epochs),
+            "n_networks": int(self.config.training.n_networks), "n_epochs": int(self.config.training.n_epochs),
             "noise_variance": float(self.config.noise_variance), "threshold": float(COMPRESSION_THRESHOLD),
             "n_kde_epochs": int(len(self.estimates[self.regimes[0]]["kde_upper"].epochs)),
         }
@@ -159,7 +185,7 @@ class Result:
                 bits, layer = self.strongest_compression(regime, est)
                 out[f"{key}_{est}_comp"] = bits
                 out[f"{key}_{est}_layer"] = layer
-                out[f"{key}_{est}_verdict"] = "compresses" if bits > COMPRESSION_THRESHOLD else "does not compress"
+                out[f"{key}_{est}_verdict"] = compression_verdict(bits)
         # Saxe et al.'s two claims, checked with the KDE upper bound (their estimator)
         verdict = {r: out.get(f"{r.replace('-', '_')}_kde_upper_verdict") for r in self.regimes}
         if verdict.get("relu-minibatch"):
@@ -177,23 +203,50 @@ class Result:
             out[f"lens_{est}_final"] = float(values.i_xt[:, -1, layer].mean())
         if "noisy_stderr" in lens:
             out["noisy_max_stderr"] = float(np.nanmax(lens["noisy_stderr"].i_xt.mean(axis=0)))
+        first = self.regimes[0].replace("-", "_")
+        lenses = [e for e in ("bins10", "bins30", "bins100", "kde_upper") if f"{first}_{e}_layer" in out]
+        out["same_layer"] = lens_agreement([int(out[f"{first}_{e}_layer"]) for e in lenses])
         return out
 
     def final(self, regime: str, estimator: str, quantity: str = "i_xt") -> np.ndarray:
-        """The last estimated value of ``quantity`` per net and layer, (n_nets, n_layers)."""
+        """The last estimated value of ``quantity`` per network and layer, (n_networks, n_layers)."""
         return getattr(self.estimates[regime][estimator], quantity)[:, -1]
 
 
-def _masks(n_samples: int, train_fraction: float, seeds) -> tuple[np.ndarray, np.ndarray]:
-    from ..datasets import paper_split
+def strongest_compression(i_xt) -> tuple[float, int]:
+    """The hidden layer that compresses most, on average over networks.
 
-    train = np.zeros((len(seeds), n_samples), dtype=bool)
-    test = np.zeros_like(train)
-    for row, seed in enumerate(seeds):
-        tr, te = paper_split(n_samples, train_fraction, int(seed))
-        train[row, tr] = True
-        test[row, te] = True
-    return train, test
+    Parameters
+    ----------
+    i_xt : array (n_networks, n_logged, n_layers), bits -- the last layer is the output and is skipped
+
+    Returns
+    -------
+    (bits, layer): the largest mean :func:`ipflow_lib.trajectories.compression` of a hidden layer and its
+    number, counted from 1.
+    """
+    mean = compression(i_xt, axis=1).mean(axis=0)[:-1]  # hidden layers only
+    k = int(np.argmax(mean))
+    return float(mean[k]), k + 1
+
+
+def compression_verdict(bits: float, threshold: float = COMPRESSION_THRESHOLD) -> str:
+    """``"compresses"`` if ``bits`` of compression exceed ``threshold`` (default :data:`COMPRESSION_THRESHOLD`),
+    else ``"does not compress"`` (NaN does not compress)."""
+    return "compresses" if bits > threshold else "does not compress"
+
+
+def lens_agreement(layers) -> str:
+    """Chapter 5's sentence on whether several estimators ("lenses") pick the same most-compressing layer.
+
+    ``layers``: the layer number (from 1) each lens picks. Raises ``ValueError`` if it is empty.
+    """
+    layers = [int(v) for v in layers]
+    if not layers:
+        raise ValueError("layers must name at least one layer")
+    if len(set(layers)) == 1:
+        return f"the layer that compresses most is layer {layers[0]} through all {len(layers)} lenses"
+    return "the layer that compresses most depends on the lens (layers " + ", ".join(map(str, layers)) + ")"
 
 
 def _estimators(config: Config, lens: bool) -> tuple[dict, dict]:
@@ -211,30 +264,24 @@ def _estimators(config: Config, lens: bool) -> tuple[dict, dict]:
     if lens:
         for b in config.sweep_bins:
             ests[f"bins{b}"] = functools.partial(binned_mi, n_bins=b, value_range=(-1.0, 1.0))
-        ests.update(noisy_estimators(config.noise_variance, n_inputs=config.noisy_inputs, seed=config.seed))
+        ests.update(noisy_estimators(config.noise_variance, n_inputs=config.noisy_inputs, seed=config.training.seed))
         epochs.update(noisy=kde_epochs, noisy_stderr=kde_epochs)
     return ests, epochs
 
 
 def _compute(config: Config, checkpoint: Checkpoint) -> Result:
-    from ..datasets import tishby_12bit
-    from ..ensembles import TrainingSpec, train_ensemble
+    from ..datasets import tishby_12bit, train_test_masks
+    from ..ensembles import train_ensemble
 
     X, y = tishby_12bit()
-    seeds = config.seed + np.arange(config.n_nets)
-    train, test = _masks(X.shape[0], config.train_fraction, seeds)
+    train, test = train_test_masks(X.shape[0], config.train_fraction, config.training.seeds)
     regimes = {regime_name(a, b): (k, a, b) for k, (a, b) in enumerate(config.regimes)}
 
     def train_regime(name: str, sub: Checkpoint, stop: threading.Event) -> dict:
         k, activation, batch = regimes[name]
         estimators, estimator_epochs = _estimators(config, lens=(k == 0))
-        spec = TrainingSpec(
-            hidden_widths=config.hidden_widths, activation=activation, optimizer=config.optimizer,
-            learning_rate=config.learning_rate, batch_size=batch, n_epochs=config.n_epochs,
-            n_logged_points=config.n_logged_points, n_networks=len(seeds),
-        )
         run = train_ensemble(
-            X, y, train, test, spec, seeds=seeds, estimators=estimators,
+            X, y, train, test, config.regime_training(activation, batch), estimators=estimators,
             estimator_epochs=estimator_epochs, checkpoint=sub, stop=stop, desc=name,
         )
         return {

@@ -15,9 +15,11 @@ import dataclasses
 
 import numpy as np
 
+from ..trajectories import compression
 from ._common import RunInfo, cached_run, progress, select_config
+from .compression_debate import compression_verdict, strongest_compression
 
-__all__ = ["Config", "PRESETS", "Result", "make_mlp", "run"]
+__all__ = ["Config", "PRESETS", "Result", "run"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,10 +28,10 @@ class Config:
 
     hidden_widths: tuple[int, ...] = (32, 16, 8)
     activations: tuple[str, ...] = ("tanh", "relu")
-    n_seeds: int = 5
+    n_networks: int = 5  # per activation; network i uses seed ``seed + i``
     n_train: int = 1200
     n_epochs: int = 400
-    n_logged: int = 30  # log-spaced logged epochs from 0 to n_epochs (after de-duplication, fewer)
+    n_logged_points: int = 30  # log-spaced logged epochs from 0 to n_epochs (after de-duplication, fewer)
     batch_size: int = 64
     learning_rate: float = 1e-3
     n_bins: int = 30
@@ -37,8 +39,8 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        if self.n_seeds < 1 or self.n_epochs < 1 or self.n_logged < 2:
-            raise ValueError("n_seeds ≥ 1, n_epochs ≥ 1 and n_logged ≥ 2 are required")
+        if self.n_networks < 1 or self.n_epochs < 1 or self.n_logged_points < 2:
+            raise ValueError("n_networks ≥ 1, n_epochs ≥ 1 and n_logged_points ≥ 2 are required")
         unknown = set(self.activations) - {"tanh", "relu"}
         if unknown:
             raise ValueError(f"activations must be 'tanh' or 'relu', got {sorted(unknown)}")
@@ -46,13 +48,13 @@ class Config:
     @property
     def logged_epochs(self) -> np.ndarray:
         """0 (the initialisation), then log-spaced epochs up to ``n_epochs`` (the trained network)."""
-        grid = np.geomspace(1, self.n_epochs, self.n_logged - 1).round().astype(np.int64)
+        grid = np.geomspace(1, self.n_epochs, self.n_logged_points - 1).round().astype(np.int64)
         return np.unique(np.concatenate([[0], grid]))
 
 
 PRESETS = {
     "paper": Config(),
-    "quick": Config(n_seeds=2, n_epochs=40, n_logged=8),
+    "quick": Config(n_networks=2, n_epochs=40, n_logged_points=8),
 }
 
 
@@ -63,40 +65,41 @@ class Result:
     Attributes
     ----------
     config : Config
-    epochs : (n_epochs,) logged epochs (0 = initialisation; epoch e = after e epochs of training)
+    logged_epochs : (n_logged,) logged epochs (0 = initialisation; epoch e = after e epochs of training)
     layer_names : names of the probed modules; layer_widths : their widths
-    estimates : dict activation -> dict estimator -> {"i_xt", "i_ty"} of shape (n_seeds, n_epochs, n_layers).
+    estimates : dict activation -> dict estimator -> {"i_xt", "i_ty"} of shape (n_networks, n_logged, n_layers), bits.
         Estimators: "bins30", "adaptive30", "kde_upper", "kde_lower", "noisy", "noisy_stderr".
-    train_acc, test_acc : dict activation -> (n_seeds, n_epochs)
+    train_acc, test_acc : dict activation -> (n_networks, n_logged)
     n_samples, h_y : number of images (X uniform over them) and H(Y) in bits
     info : RunInfo
     """
 
     config: Config
-    epochs: np.ndarray
+    logged_epochs: np.ndarray
     layer_names: tuple[str, ...]
     layer_widths: tuple[int, ...]
-    estimates: dict
-    train_acc: dict
-    test_acc: dict
+    estimates: dict[str, dict[str, dict[str, np.ndarray]]]
+    train_acc: dict[str, np.ndarray]
+    test_acc: dict[str, np.ndarray]
     n_samples: int
     h_y: float
     info: RunInfo | None = None
 
     def compression(self, activation: str, estimator: str) -> np.ndarray:
-        """max over epochs of I(X;T) − its final value, per seed and layer (n_seeds, n_layers), bits."""
-        i_xt = self.estimates[activation][estimator]["i_xt"]
-        return i_xt.max(axis=1) - i_xt[:, -1]
+        """:func:`ipflow_lib.trajectories.compression` of every network and layer, (n_networks, n_layers), bits."""
+        return compression(self.estimates[activation][estimator]["i_xt"], axis=1)
 
     def summary(self) -> dict[str, float | int | str]:
-        """Headline numbers for ``myst_nb.glue``: per activation and estimator the largest mean compression
-        of a hidden layer (``_comp``, bits; ``_layer``), the final I(X;T) of the first and last hidden layers
-        (``_first``, ``_last``) and the final accuracies."""
-        from .compression_debate import COMPRESSION_THRESHOLD
+        """Headline numbers of chapter 5 for ``myst_nb.glue``.
 
+        Per activation and estimator: the largest mean compression of a hidden layer (``_comp``, bits), its
+        layer (``_layer``, from 1), ``_verdict`` (:func:`.compression_debate.compression_verdict`), the final
+        I(X;T) of the first and last hidden layers (``_first``, ``_last``, bits); per activation the final
+        accuracies; ``n_samples``, ``log2_n`` (ceiling of I(X;T), bits) and ``h_y`` (bits).
+        """
         out: dict[str, float | int | str] = {
             "n_samples": self.n_samples, "log2_n": float(np.log2(self.n_samples)), "h_y": self.h_y,
-            "n_seeds": int(self.config.n_seeds), "n_epochs": int(self.config.n_epochs),
+            "n_networks": int(self.config.n_networks), "n_epochs": int(self.config.n_epochs),
             "noise_variance": float(self.config.noise_variance),
         }
         for act in self.estimates:
@@ -105,35 +108,18 @@ class Result:
             for est, vals in self.estimates[act].items():
                 if est.endswith("_stderr"):
                     continue
-                comp = self.compression(act, est).mean(axis=0)[:-1]
-                k = int(np.argmax(comp))
-                out[f"{act}_{est}_comp"] = float(comp[k])
-                out[f"{act}_{est}_layer"] = k + 1
-                out[f"{act}_{est}_verdict"] = (
-                    "compresses" if comp[k] > COMPRESSION_THRESHOLD else "does not compress"
-                )
+                bits, layer = strongest_compression(vals["i_xt"])
+                out[f"{act}_{est}_comp"], out[f"{act}_{est}_layer"] = bits, layer
+                out[f"{act}_{est}_verdict"] = compression_verdict(bits)
                 out[f"{act}_{est}_first"] = float(vals["i_xt"][:, -1, 0].mean())
                 out[f"{act}_{est}_last"] = float(vals["i_xt"][:, -1, -2].mean())
         return out
 
 
-def make_mlp(n_in: int, hidden_widths, n_out: int, activation: str = "tanh"):
-    """``nn.Sequential`` MLP: Linear + activation per hidden layer, then a Linear output (logits)."""
-    from torch import nn
-
-    act = {"tanh": nn.Tanh, "relu": nn.ReLU}[activation]
-    layers, width = [], n_in
-    for w in hidden_widths:
-        layers += [nn.Linear(width, w), act()]
-        width = w
-    layers.append(nn.Linear(width, n_out))
-    return nn.Sequential(*layers)
-
-
 def _train_one(config: Config, activation: str, seed: int, x_all, y_all, train_idx, test_idx, estimators):
     import torch
 
-    from ..probes import InformationProbe
+    from ..probes import InformationProbe, make_mlp
 
     torch.manual_seed(seed)
     model = make_mlp(x_all.shape[1], config.hidden_widths, int(y_all.max()) + 1, activation)
@@ -189,7 +175,7 @@ def _compute(config: Config, checkpoint) -> Result:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: threads cost more than they give
     try:
-        jobs = [(a, s) for a in config.activations for s in range(config.n_seeds)]
+        jobs = [(a, s) for a in config.activations for s in range(config.n_networks)]
         for activation, s in progress(jobs, desc="digits MLPs"):
             if (activation, s) in state:
                 continue
@@ -203,7 +189,7 @@ def _compute(config: Config, checkpoint) -> Result:
     first = state[jobs[0]][0]
     estimates, train_acc, test_acc = {}, {}, {}
     for activation in config.activations:
-        runs = [state[(activation, s)] for s in range(config.n_seeds)]
+        runs = [state[(activation, s)] for s in range(config.n_networks)]
         estimates[activation] = {
             name: {q: np.stack([r.estimates[name][q] for r, _ in runs]) for q in ("i_xt", "i_ty")}
             for name in estimators
@@ -213,7 +199,7 @@ def _compute(config: Config, checkpoint) -> Result:
     counts = np.bincount(y_all.numpy())
     p = counts / counts.sum()
     return Result(
-        config=config, epochs=first.epochs, layer_names=first.layer_names, layer_widths=first.layer_widths,
+        config=config, logged_epochs=first.epochs, layer_names=first.layer_names, layer_widths=first.layer_widths,
         estimates=estimates, train_acc=train_acc, test_acc=test_acc, n_samples=int(len(y_all)),
         h_y=float(-(p * np.log2(p)).sum()),
     )

@@ -23,6 +23,7 @@ import numpy as np
 from ._common import Checkpoint, RunInfo, cached_run, progress, select_config
 
 __all__ = [
+    "BetaGrid",
     "Config",
     "PRESETS",
     "Result",
@@ -30,7 +31,6 @@ __all__ = [
     "family_residual",
     "prediction_error",
     "run",
-    "twelve_bit_joint",
 ]
 
 NAME = "dual-ib"
@@ -39,56 +39,66 @@ _LN2 = float(np.log(2.0))
 
 
 @dataclasses.dataclass(frozen=True)
+class BetaGrid:
+    """``n`` values of β, log-spaced on [``low``, ``high``] (``numpy.geomspace``).
+
+    Raises
+    ------
+    ValueError
+        If ``n`` < 2 or not 0 < ``low`` < ``high``.
+    """
+
+    n: int
+    low: float
+    high: float
+
+    def __post_init__(self):
+        if self.n < 2:
+            raise ValueError(f"a β grid needs n ≥ 2 values, got {self.n}")
+        if not 0 < self.low < self.high:
+            raise ValueError(f"a β grid needs 0 < low < high, got {self.low}, {self.high}")
+
+    @property
+    def betas(self) -> np.ndarray:
+        """The grid, shape (n,), increasing."""
+        return np.geomspace(self.low, self.high, self.n)
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     """Settings of the analytic dual-IB experiments.
 
     Attributes
     ----------
-    n_betas : int
-        β values of the 5-point example, log-spaced on [beta_min, beta_max] (1000 in the paper).
-    beta_min, beta_max : float
-        Range of β of the 5-point example (2^1 and 2^6 in the paper).
+    five_point_betas : BetaGrid
+        β of the 5-point example: 1000 values on [2^1, 2^6] in the paper.
+    twelve_bit_betas : BetaGrid
+        β of the 12-bit task (the dual IB's first split lies far below the IB's there, so the grid starts low).
+    family_betas : BetaGrid
+        β of the random exponential family of part 3.
     direction : str
         Annealing direction of ``bottleneck.ib_curve``: ``"down"`` (the paper's, from large to small β),
         ``"up"`` or ``"both"``.
     epsilon : float
         Label noise of the 12-bit task, p(y=1|x) = y(1 − ε) + (1 − y)ε.
-    n_betas_12bit, beta_min_12bit, beta_max_12bit : β grid of the 12-bit task (the dual IB's first
-        split lies far below the IB's there, so the grid starts low).
-    family_n_x, family_n_y, family_n_stats, family_seed : the random exponential family of part 3.
-    n_betas_family, beta_min_family, beta_max_family : its β grid.
+    family_shape : (n_x, n_y, n_stats) of the random exponential family; family_seed : its seed.
     tol, max_iter : convergence of the self-consistent iteration at each β.
     seed : int
         Seed of the annealing perturbations.
     """
 
-    n_betas: int = 1000
-    beta_min: float = 2.0
-    beta_max: float = 64.0
+    five_point_betas: BetaGrid = BetaGrid(1000, 2.0, 64.0)
+    twelve_bit_betas: BetaGrid = BetaGrid(256, 0.05, 200.0)
+    family_betas: BetaGrid = BetaGrid(200, 0.1, 200.0)
     direction: str = "down"
     epsilon: float = 0.01
-    n_betas_12bit: int = 256
-    beta_min_12bit: float = 0.05
-    beta_max_12bit: float = 200.0
-    family_n_x: int = 8
-    family_n_y: int = 6
-    family_n_stats: int = 2
+    family_shape: tuple[int, int, int] = (8, 6, 2)
     family_seed: int = 0
-    n_betas_family: int = 200
-    beta_min_family: float = 0.1
-    beta_max_family: float = 200.0
     tol: float = 1e-10
     max_iter: int = 50_000
     seed: int = 0
 
     def __post_init__(self):
-        for name in ("n_betas", "n_betas_12bit", "n_betas_family"):
-            if getattr(self, name) < 2:
-                raise ValueError(f"{name} must be >= 2, got {getattr(self, name)}")
-        for lo, hi in (("beta_min", "beta_max"), ("beta_min_12bit", "beta_max_12bit"),
-                       ("beta_min_family", "beta_max_family")):
-            if not 0 < getattr(self, lo) < getattr(self, hi):
-                raise ValueError(f"need 0 < {lo} < {hi}, got {getattr(self, lo)}, {getattr(self, hi)}")
         if self.direction not in ("up", "down", "both"):
             raise ValueError(f"direction must be 'up', 'down' or 'both', got {self.direction!r}")
         if not 0 < self.epsilon < 0.5:
@@ -96,14 +106,14 @@ class Config:
 
     def betas(self, task: str = "five_point") -> np.ndarray:
         """The β grid of ``task`` ("five_point", "12bit" or "family"), increasing."""
-        suffix = {"five_point": "", "12bit": "_12bit", "family": "_family"}[task]
-        return np.geomspace(getattr(self, "beta_min" + suffix), getattr(self, "beta_max" + suffix),
-                            getattr(self, "n_betas" + suffix))
+        grid = {"five_point": self.five_point_betas, "12bit": self.twelve_bit_betas, "family": self.family_betas}
+        return grid[task].betas
 
 
 PRESETS = {
     "paper": Config(),
-    "quick": Config(n_betas=200, n_betas_12bit=80, n_betas_family=60, tol=1e-9),
+    "quick": Config(five_point_betas=BetaGrid(200, 2.0, 64.0), twelve_bit_betas=BetaGrid(80, 0.05, 200.0),
+                    family_betas=BetaGrid(60, 0.1, 200.0), tol=1e-9),
 }
 
 
@@ -172,6 +182,50 @@ class Result:
     distortion_gap: dict
     natural_agreement: float
     info: RunInfo | None = None
+
+    def summary(self) -> dict[str, float | int | str]:
+        """Headline numbers of chapter 7 (first half), flat, for ``myst_nb.glue``.
+
+        Keys (bits unless stated): ``five_n_betas``, ``eps``; the 5-point curves: ``five_i_xy``, ``five_h_x``,
+        ``five_end_ib`` / ``five_end_dual`` (final I(X;T)), ``five_gap`` (largest I(T;Y) deficit of the dual IB
+        at equal I(X;T), millibits) and ``five_gap_pct`` (% of I(X;Y)); critical β: ``bc_<kind>`` (analytic,
+        5-point), ``bc12_<kind>`` (12-bit), ``bc_pct`` (% by which the dual IB's is smaller), ``splits_<kind>``
+        (the annealed splits, a comma-separated string), ``n_splits`` (compared pairs) and ``n_earlier``
+        (dual-IB splits earlier than the IB's), ``bsc_ib`` = 1/(1 − 2ε)² and ``bsc_dual`` = 4/ln²((1 − ε)/ε)
+        (the binary symmetric channel's thresholds); exponential family: ``fam_k``, ``fam_ny``, ``fam_<kind>``
+        (largest residual, nats), ``natural_agreement``; prediction error (%, 5-point): ``err_best`` (largest
+        advantage of the dual IB) at ``err_best_at`` bits, ``err_cross`` (largest I(X;T) where it is better),
+        ``err_worst``; ``gap_ib`` / ``gap_dual`` (largest distortion gaps, millibits), ``chance``, ``bayes``
+        (probabilities).
+        """
+        ib5, dual5 = self.five_point["ib"], self.five_point["dualib"]
+        eps, grid, gap = self.config.epsilon, self.i_xt_grid, self.error_gap
+        s_ib, s_dual = ib5.critical_betas, dual5.critical_betas
+        n = min(s_ib.size, s_dual.size)
+        better = grid[gap < -1e-9]
+        out: dict[str, float | int | str] = {
+            "five_n_betas": int(self.config.five_point_betas.n), "eps": float(eps), "five_i_xy": float(ib5.i_xy),
+            "five_gap": 1e3 * float(-self.i_ty_gap.min()), "five_gap_pct": 100 * float(-self.i_ty_gap.min()) / ib5.i_xy,
+            "five_end_ib": float(ib5.i_xt[-1]), "five_end_dual": float(dual5.i_xt[-1]), "five_h_x": float(ib5.h_x),
+        }
+        for kind in KINDS:
+            out[f"bc_{kind}"] = float(self.five_point_critical[kind])
+            out[f"splits_{kind}"] = self.five_point[kind].summary(split_digits=2)["splits"]
+            out[f"bc12_{kind}"] = float(self.twelve_bit_critical[kind])
+        out.update({
+            "bc_pct": 100 * (1 - self.five_point_critical["dualib"] / self.five_point_critical["ib"]),
+            "n_splits": int(n), "n_earlier": int((s_dual[:n] < s_ib[:n]).sum()),
+            "bsc_ib": float(1 / (1 - 2 * eps) ** 2), "bsc_dual": float(4 / np.log((1 - eps) / eps) ** 2),
+            "fam_k": int(self.config.family_shape[2]), "fam_ny": int(self.config.family_shape[1]),
+            "fam_dual": float(self.family_residual["dualib"].max()), "fam_ib": float(self.family_residual["ib"].max()),
+            "natural_agreement": float(self.natural_agreement),
+            "err_best": -100 * float(gap.min()), "err_best_at": float(grid[np.argmin(gap)]),
+            "err_cross": float(better.max()) if better.size else 0.0, "err_worst": 100 * float(gap.max()),
+            "gap_ib": 1e3 * float(self.distortion_gap["ib"].max()),
+            "gap_dual": 1e3 * float(-self.distortion_gap["dualib"].min()),
+            "chance": float(self.chance_error["five_point"]), "bayes": float(self.bayes_error["five_point"]),
+        })
+        return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -281,27 +335,18 @@ def _on_grid(i_xt: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.ndarr
     return np.interp(grid, x, values[first])
 
 
-def twelve_bit_joint(epsilon: float) -> np.ndarray:
-    """p(x, y) of the noisy 12-bit task, X uniform over the 4096 patterns, shape (4096, 2)."""
-    from ..datasets import noisy_labels, tishby_12bit
-
-    _, y = tishby_12bit()
-    return noisy_labels(y, epsilon) / y.size
-
-
 # ----------------------------------------------------------------------------------------------
 # The experiment
 # ----------------------------------------------------------------------------------------------
 def _compute(config: Config, checkpoint: Checkpoint) -> Result:
     from .. import bottleneck as bn
-    from ..datasets import dual_ib_five_points, random_exponential_family
+    from ..datasets import dual_ib_five_points, noisy_12bit_joint, random_exponential_family
 
     solver = dict(direction=config.direction, tol=config.tol, max_iter=config.max_iter, seed=config.seed)
     five = dual_ib_five_points()
     p5 = five.p_xy
-    p12 = twelve_bit_joint(config.epsilon)
-    fam_task = random_exponential_family(config.family_n_x, config.family_n_y, config.family_n_stats,
-                                         seed=config.family_seed)
+    p12 = noisy_12bit_joint(config.epsilon)
+    fam_task = random_exponential_family(*config.family_shape, seed=config.family_seed)
     family5 = bn.ExponentialFamily.finite(five.statistics, five.log_h, name="5-point")
     jobs = [("five_point", k, p5, config.betas("five_point")) for k in KINDS]
     jobs += [("12bit", k, p12, config.betas("12bit")) for k in KINDS]

@@ -26,7 +26,7 @@ import numpy as np
 
 from ._common import RunInfo, cached_run, progress, select_config
 
-__all__ = ["Config", "PRESETS", "Result", "joint_distribution", "run"]
+__all__ = ["Config", "PRESETS", "Result", "run"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,6 +132,21 @@ class Result:
     n_merged: int
     info: RunInfo | None = None
 
+    def summary(self) -> dict[str, float | int]:
+        """Headline numbers of chapter 1's 12-bit bound, flat, for ``myst_nb.glue``.
+
+        ``eps`` (ε), ``n_betas``, ``n_inputs`` (4096) and ``n_merged`` (2), ``i_xy``, ``h_y`` and ``h_x``
+        (H(X') of the merged input; bits), ``beta_c`` (analytic first critical β), ``split`` (first split on
+        the annealed curve, NaN if none) and ``converged`` (number of β values whose iteration converged).
+        """
+        return {
+            "eps": float(self.config.epsilon), "n_betas": int(self.config.n_betas), "n_inputs": int(self.n_inputs),
+            "n_merged": int(self.n_merged), "i_xy": float(self.i_xy), "h_y": float(self.h_y),
+            "h_x": float(self.h_x_merged), "beta_c": float(self.critical_beta),
+            "split": float(self.critical_betas[0]) if self.critical_betas.size else float("nan"),
+            "converged": int(self.converged.sum()),
+        }
+
     def as_bound(self, x_max: float = 12.0) -> tuple[np.ndarray, np.ndarray]:
         """The bound as a curve in the information plane, for drawing over network layers.
 
@@ -163,43 +178,20 @@ class Result:
         return np.interp(np.asarray(i_xt, dtype=np.float64), x[keep], y[keep])
 
 
-def joint_distribution(epsilon: float) -> np.ndarray:
-    """p(x, y) of the noisy 12-bit task, shape (4096, 2): X uniform, p(y=1|x) = y(1 − ε) + (1 − y)ε."""
-    from ..datasets import noisy_labels, tishby_12bit
-
-    _, y = tishby_12bit()
-    return noisy_labels(y, epsilon) / y.size
-
-
 def _compute(config: Config, checkpoint) -> Result:
     from ..bottleneck import critical_beta, ib_curve, merge_inputs
+    from ..datasets import noisy_12bit_joint
     from ..information import entropy
 
-    p_xy = joint_distribution(config.epsilon)
+    p_xy = noisy_12bit_joint(config.epsilon)
     merged, _ = merge_inputs(p_xy)
-    curve = ib_curve(
-        p_xy,
-        config.betas,
-        direction=config.direction,
-        tol=config.tol,
-        max_iter=config.max_iter,
-        seed=config.seed,
-        keep_encoders=False,
-        progress=lambda it: progress(it, desc=f"IB bound (ε={config.epsilon:g})", total=len(it)),
-    )
+    curve = ib_curve(p_xy, config.betas, direction=config.direction, tol=config.tol, max_iter=config.max_iter,
+                     seed=config.seed, keep_encoders=False,
+                     progress=lambda it: progress(it, desc=f"IB bound (ε={config.epsilon:g})", total=len(it)))
     return Result(
-        config=config,
-        betas=curve.betas,
-        i_xt=curve.i_xt,
-        i_ty=curve.i_ty,
-        n_clusters=curve.n_clusters,
-        converged=curve.converged,
-        critical_beta=critical_beta(p_xy),
-        critical_betas=curve.critical_betas,
-        i_xy=curve.i_xy,
-        h_y=entropy(p_xy.sum(axis=0)),
-        h_x_merged=curve.h_x,
-        n_inputs=p_xy.shape[0],
+        config=config, betas=curve.betas, i_xt=curve.i_xt, i_ty=curve.i_ty, n_clusters=curve.n_clusters,
+        converged=curve.converged, critical_beta=critical_beta(p_xy), critical_betas=curve.critical_betas,
+        i_xy=curve.i_xy, h_y=entropy(p_xy.sum(axis=0)), h_x_merged=curve.h_x, n_inputs=p_xy.shape[0],
         n_merged=merged.shape[0],
     )
 

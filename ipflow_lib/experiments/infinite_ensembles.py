@@ -30,19 +30,9 @@ from ._common import Checkpoint, RunInfo, cached_run, progress, select_config
 NAME = "infinite-ensembles"
 TASKS = ("digits-parity", "digits-10", "tishby-12bit")
 SPLITS = ("train", "test")
-QUANTITIES = (
-    "i_xz_lower",
-    "i_xz_upper",
-    "i_xz_nce",
-    "i_xz_loo",
-    "i_zy_lower",
-    "i_zy_upper",
-    "i_zy_mc",
-    "kl_prior",
-    "gibbs",
-    "bayes",
-    "error",
-)
+# the information fields of ipflow_lib.estimators.MixtureInformation that the sweep keeps
+MIXTURE_QUANTITIES = ("i_xz_lower", "i_xz_upper", "i_xz_nce", "i_xz_loo", "i_zy_lower", "i_zy_upper", "i_zy_mc")
+QUANTITIES = (*MIXTURE_QUANTITIES, "kl_prior", "gibbs", "bayes", "error")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,6 +90,9 @@ PRESETS = {
 class TaskResult:
     """One task's sweep. Quantities have shape (2, n_w, n_t): split (train, test) × σ_w × t.
 
+    ``quantities`` maps each name of :data:`QUANTITIES` to its array, and each is also an attribute
+    (``task_result.i_xz_nce`` is ``task_result.quantities["i_xz_nce"]``).
+
     Attributes
     ----------
     task : str
@@ -131,17 +124,7 @@ class TaskResult:
     n_classes: int
     h_y: np.ndarray
     log2_n: np.ndarray
-    i_xz_lower: np.ndarray
-    i_xz_upper: np.ndarray
-    i_xz_nce: np.ndarray
-    i_xz_loo: np.ndarray
-    i_zy_lower: np.ndarray
-    i_zy_upper: np.ndarray
-    i_zy_mc: np.ndarray
-    kl_prior: np.ndarray
-    gibbs: np.ndarray
-    bayes: np.ndarray
-    error: np.ndarray
+    quantities: dict[str, np.ndarray]
     ref_mean_train: np.ndarray
     ref_var_train: np.ndarray
     ref_mean_test: np.ndarray
@@ -149,6 +132,12 @@ class TaskResult:
     noise_i_xz: np.ndarray
     y_train: np.ndarray
     y_test: np.ndarray
+
+    def __getattr__(self, name: str):
+        quantities = self.__dict__.get("quantities", {})
+        if name in quantities:
+            return quantities[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def gap(self, quantity: str = "gibbs") -> np.ndarray:
         """Generalisation gap of ``quantity`` ("gibbs", "bayes" or "error"): test − train, shape (n_w, n_t)."""
@@ -175,6 +164,59 @@ class Result:
                 return task
         raise KeyError(f"no task {name!r}; this result has {[t.task for t in self.tasks]}")
 
+    def learning_times(self, task: str, fraction: float = 0.5) -> np.ndarray:
+        """Per σ_w, the first time the training Gibbs loss has fallen by ``fraction`` of its total drop, shape (n_w,).
+
+        The drop is measured from t → 0 to the final time of the grid, relative to the smallest final loss over
+        all σ_w (so a σ_w that has not learned within the grid gives NaN). Interpolated linearly in log t.
+        Feeds the slope of log t½ against log σ_w in :meth:`summary` (t½ ∝ σ_w^(−2(L+1)) for a near-linear net).
+        """
+        tr = self.task(task)
+        loss = tr.gibbs[0]
+        target_final = np.nanmin(loss[:, -1])
+        out = np.full(loss.shape[0], np.nan)
+        log_t = np.log10(self.t)
+        for i, row in enumerate(loss):
+            level = row[0] - fraction * (row[0] - target_final)
+            below = np.flatnonzero(row <= level)
+            if below.size == 0 or below[0] == 0:
+                continue
+            j = below[0]
+            w = (row[j - 1] - level) / (row[j - 1] - row[j])
+            out[i] = 10 ** (log_t[j - 1] + w * (log_t[j] - log_t[j - 1]))
+        return out
+
+    def gap_correlations(self, split: int = 1, gap: str = "gibbs") -> dict[str, dict[str, float]]:
+        """Spearman rank correlation, over the (σ_w, t) grid, between the generalisation gap and each quantity.
+
+        Parameters
+        ----------
+        split : int
+            0: quantities on the training inputs, 1: on the test inputs.
+        gap : str
+            "gibbs", "bayes" or "error" (see :meth:`TaskResult.gap`).
+
+        Returns
+        -------
+        dict
+            ``{task: {quantity: rho}}`` for quantity in i_xz_nce, i_zy_mc, kl_prior (NaN where a quantity
+            is constant over the grid).
+        """
+        from scipy.stats import spearmanr
+
+        out = {}
+        for task in self.tasks:
+            g = task.gap(gap).ravel()
+            out[task.task] = {}
+            for q in ("i_xz_nce", "i_zy_mc", "kl_prior"):
+                v = getattr(task, q)[split].ravel()
+                ok = np.isfinite(g) & np.isfinite(v)
+                if np.ptp(v[ok]) == 0 or np.ptp(g[ok]) == 0:
+                    out[task.task][q] = float("nan")
+                else:
+                    out[task.task][q] = float(spearmanr(g[ok], v[ok]).statistic)
+        return out
+
     def summary(self) -> dict[str, float]:
         """Numbers quoted in the chapter (for ``glue``), keyed ``<task short name>_<quantity>``.
 
@@ -182,7 +224,7 @@ class Result:
         peak and final I(X;Z) on training inputs and when the peak happens, the final I(X;Z), I(Z;Y),
         error and Gibbs gap on test inputs, the largest test I(Z;Y); over the grid: Spearman correlations
         of the gap with I(X;Z), I(Z;Y), KL on test inputs, the σ_w with the lowest final test Gibbs loss,
-        and the slope of log t½ against log σ_w for σ_w ≤ 0.35 (learning times, :func:`learning_times`).
+        and the slope of log t½ against log σ_w for σ_w ≤ 0.35 (learning times, :meth:`learning_times`).
         """
         short = {"digits-parity": "parity", "digits-10": "ten", "tishby-12bit": "bits"}
         cfg = self.config
@@ -199,7 +241,7 @@ class Result:
             "depth": cfg.depth,
             "n_samples": cfg.n_samples,
         }
-        corr = gap_correlations(self)
+        corr = self.gap_correlations()
         for tr in self.tasks:
             k = short[tr.task]
             train_ixz = tr.i_xz_nce[0, i_ref]
@@ -212,6 +254,7 @@ class Result:
                 f"{k}_log2_n_train": float(tr.log2_n[0]),
                 f"{k}_log2_n_test": float(tr.log2_n[1]),
                 f"{k}_h_y": float(tr.h_y[0]),
+                f"{k}_log2_n_classes": float(np.log2(tr.n_classes)),
                 f"{k}_train_ixz_peak": float(train_ixz[peak]),
                 f"{k}_train_ixz_peak_t": float(self.t[peak]),
                 f"{k}_train_ixz_final": float(train_ixz[final]),
@@ -237,7 +280,7 @@ class Result:
             }
             for q, v in corr[tr.task].items():
                 out[f"{k}_rho_{q}"] = v
-            t_half = learning_times(self, tr.task)
+            t_half = self.learning_times(tr.task)
             ok = np.isfinite(t_half) & (self.w_stds <= 0.35)
             slope = np.polyfit(np.log10(self.w_stds[ok]), np.log10(t_half[ok]), 1)[0] if ok.sum() >= 2 else np.nan
             out[f"{k}_learning_slope"] = float(slope)
@@ -277,6 +320,7 @@ def _class_error(mean: np.ndarray, y: np.ndarray) -> np.ndarray:
 def sweep_point(config: Config, kernel_fn, data, times: np.ndarray) -> tuple[dict, tuple]:
     """All quantities of one (task, σ_w) over ``times``: arrays (2, n_t) and the raw ensembles."""
     from .. import ntk
+    from ..estimators import gaussian_kl, mixture_information
 
     x_train, y_train, x_test, y_test, n_classes = data
     targets = (ntk.regression_targets(y_train, n_classes), ntk.regression_targets(y_test, n_classes))
@@ -289,10 +333,10 @@ def sweep_point(config: Config, kernel_fn, data, times: np.ndarray) -> tuple[dic
     for split, (ens, labels, target) in enumerate(zip(ensembles, (y_train, y_test), targets, strict=True)):
         noise = config.noise * float(ens.prior_var.mean())
         mean, var = ens.mean[1:], ens.var[1:] + noise
-        info = ntk.mixture_information(mean, var, labels, n_samples=config.n_samples, seed=config.mi_seed)
-        for field in ("i_xz_lower", "i_xz_upper", "i_xz_nce", "i_xz_loo", "i_zy_lower", "i_zy_upper", "i_zy_mc"):
+        info = mixture_information(mean, var, labels, n_samples=config.n_samples, seed=config.mi_seed)
+        for field in MIXTURE_QUANTITIES:
             out[field][split] = getattr(info, field)
-        out["kl_prior"][split] = ntk.gaussian_kl(mean, var, ens.mean[:1], ens.var[:1] + noise).mean(axis=-1)
+        out["kl_prior"][split] = gaussian_kl(mean, var, ens.mean[:1], ens.var[:1] + noise).mean(axis=-1)
         out["gibbs"][split] = ntk.gibbs_loss(mean, ens.var[1:], target, obs_var=config.obs_var)
         out["bayes"][split] = ntk.bayes_loss(mean, ens.var[1:], target, obs_var=config.obs_var)
         out["error"][split] = _class_error(mean, labels)
@@ -304,36 +348,14 @@ def noise_sensitivity(config: Config, ensembles, labels) -> np.ndarray:
 
     Returns an array of shape (n_noise, 2, n_t) (times without the t = 0 entry of the ensembles).
     """
-    from .. import ntk
+    from ..estimators import mixture_information
 
     out = np.empty((len(config.noise_sweep), 2, ensembles[0].t.size - 1))
     for i, level in enumerate(config.noise_sweep):
         for split, (ens, y) in enumerate(zip(ensembles, labels, strict=True)):
             var = ens.var[1:] + level * float(ens.prior_var.mean())
-            info = ntk.mixture_information(ens.mean[1:], var, y, n_samples=config.n_samples, seed=config.mi_seed)
+            info = mixture_information(ens.mean[1:], var, y, n_samples=config.n_samples, seed=config.mi_seed)
             out[i, split] = info.i_xz_nce
-    return out
-
-
-def learning_times(result: Result, task: str, fraction: float = 0.5) -> np.ndarray:
-    """Per σ_w, the first time the training Gibbs loss has fallen by ``fraction`` of its total drop, shape (n_w,).
-
-    The drop is measured from t → 0 to the final time of the grid, relative to the smallest final loss over
-    all σ_w (so a σ_w that has not learned within the grid gives NaN). Interpolated linearly in log t.
-    """
-    tr = result.task(task)
-    loss = tr.gibbs[0]
-    target_final = np.nanmin(loss[:, -1])
-    out = np.full(loss.shape[0], np.nan)
-    log_t = np.log10(result.t)
-    for i, row in enumerate(loss):
-        level = row[0] - fraction * (row[0] - target_final)
-        below = np.flatnonzero(row <= level)
-        if below.size == 0 or below[0] == 0:
-            continue
-        j = below[0]
-        w = (row[j - 1] - level) / (row[j - 1] - row[j])
-        out[i] = 10 ** (log_t[j - 1] + w * (log_t[j] - log_t[j - 1]))
     return out
 
 
@@ -383,7 +405,7 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
                 n_classes=n_classes,
                 h_y=np.array([_entropy_bits(y_train), _entropy_bits(y_test)]),
                 log2_n=np.log2([len(y_train), len(y_test)]),
-                **{q: arrays[q] for q in QUANTITIES},
+                quantities={q: arrays[q] for q in QUANTITIES},
                 ref_mean_train=ref["mean_train"],
                 ref_var_train=ref["var_train"],
                 ref_mean_test=ref["mean_test"],
@@ -402,40 +424,8 @@ def run(config: Config | None = None) -> Result:
     return cached_run(NAME, config, _compute, PRESETS)
 
 
-def gap_correlations(result: Result, split: int = 1, gap: str = "gibbs") -> dict[str, dict[str, float]]:
-    """Spearman rank correlation, over the (σ_w, t) grid, between the generalisation gap and each quantity.
-
-    Parameters
-    ----------
-    result : Result
-    split : int
-        0: quantities on the training inputs, 1: on the test inputs.
-    gap : str
-        "gibbs", "bayes" or "error" (see :meth:`TaskResult.gap`).
-
-    Returns
-    -------
-    dict
-        ``{task: {quantity: rho}}`` for quantity in i_xz_nce, i_zy_mc, kl_prior (NaN where a quantity
-        is constant over the grid).
-    """
-    from scipy.stats import spearmanr
-
-    out = {}
-    for task in result.tasks:
-        g = task.gap(gap).ravel()
-        out[task.task] = {}
-        for q in ("i_xz_nce", "i_zy_mc", "kl_prior"):
-            v = getattr(task, q)[split].ravel()
-            ok = np.isfinite(g) & np.isfinite(v)
-            if np.ptp(v[ok]) == 0 or np.ptp(g[ok]) == 0:
-                out[task.task][q] = float("nan")
-            else:
-                out[task.task][q] = float(spearmanr(g[ok], v[ok]).statistic)
-    return out
-
-
 __all__ = [
+    "MIXTURE_QUANTITIES",
     "NAME",
     "PRESETS",
     "QUANTITIES",
@@ -444,8 +434,6 @@ __all__ = [
     "Config",
     "Result",
     "TaskResult",
-    "gap_correlations",
-    "learning_times",
     "noise_sensitivity",
     "run",
     "sweep_point",

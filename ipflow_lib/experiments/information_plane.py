@@ -5,17 +5,18 @@
 per network, epoch and layer, together with losses, accuracies and the per-layer gradient mean and
 standard deviation over each epoch's mini-batches.
 
-Where the authors' released code differs from the paper's text, ``Config`` exposes both:
+Where the authors' released code differs from the paper's text, ``Config`` exposes both (``training`` is
+an :class:`ipflow_lib.ensembles.TrainingSpec`; ``spec.replace(...)`` changes one setting):
 
-=================  ==============================  ===========================================
+=================  ==============================  ====================================================
 setting            ``paper`` preset                 alternatives
-=================  ==============================  ===========================================
-optimizer          Adam, lr 4e-4 (authors' code)    ``optimizer="sgd"`` (the paper's text says SGD)
-batch              mini-batches of 512              ``batch_size=None``: full batch (many 2017 runs)
-train size         85 % (SZT17 figures)             0.80 in the authors' code
-bins               30 (paper)                       50 in the 2017 runs
-seeds              50 (paper)                       40 in the code, 20-40 in saved runs
-=================  ==============================  ===========================================
+=================  ==============================  ====================================================
+optimizer          Adam, 4e-4 (authors' code)       ``training.replace(optimizer="sgd")`` (the paper's text)
+batch              mini-batches of 512              ``training.replace(batch_size=None)``: full batch
+train size         85 % (SZT17 figures)             ``train_fraction=0.80`` in the authors' code
+bins               30 (paper)                       ``n_bins=50`` in the 2017 runs
+networks           50 (paper)                       40 in the code, 20-40 in saved runs (``n_networks``)
+=================  ==============================  ====================================================
 """
 
 from __future__ import annotations
@@ -25,88 +26,71 @@ import threading
 
 import numpy as np
 
-from ..datasets import paper_split, tishby_12bit
+from ..datasets import tishby_12bit, train_test_masks
+from ..ensembles import TrainingSpec
+from ..trajectories import compression, drift_diffusion_transition
 from ._common import Checkpoint, RunInfo, cached_run, select_config
-from ._sweep import run_resumable
+from ._sweep import Curves, ceilings, check_training, run_resumable
 
-__all__ = ["Config", "PRESETS", "Result", "run", "train_test_masks"]
+__all__ = ["Config", "PRESETS", "Result", "run"]
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Settings of the information-plane experiment (defaults: the SZT17 figure settings)."""
+    """Settings of the information-plane experiment (defaults: the SZT17 figure settings).
 
-    hidden_widths: tuple[int, ...] = (10, 7, 5, 4, 3)
-    activation: str = "tanh"
-    n_seeds: int = 50
-    n_epochs: int = 10_000
-    n_logged_points: int = 1800  # logspace points before de-duplication: 1800 -> 964 logged epochs
-    batch_size: int | None = 512
-    optimizer: str = "adam"
-    learning_rate: float = 4e-4
+    Attributes
+    ----------
+    training : :class:`ipflow_lib.ensembles.TrainingSpec` -- network, optimiser, epochs, logged epochs and
+        seeds (default: 50 networks 12-10-7-5-4-3-2, Adam 4·10⁻⁴, batches of 512, 10 000 epochs, 964 logged
+        epochs); network ``i`` uses seed ``training.seed + i`` for its initialisation, mini-batches and split
+    train_fraction : fraction of the inputs in each network's training set (:func:`ipflow_lib.datasets.paper_split`)
+    n_bins : bins on [-1, 1] of the binning estimator
+    n_calls : the networks are split into this many trainer calls, run side by side (one per core); a part of
+        the config because float reduction order may differ between splits
+    """
+
+    training: TrainingSpec = TrainingSpec()
     train_fraction: float = 0.85
     n_bins: int = 30
-    seed: int = 0  # network i uses seed + i for its initialisation, mini-batches and data split
-    n_calls: int = 2  # the networks are split into this many trainer calls, run side by side (one per core)
+    n_calls: int = 2
 
     def __post_init__(self):
-        if self.n_seeds < 1:
-            raise ValueError(f"n_seeds must be ≥ 1, got {self.n_seeds}")
-        if self.n_epochs < 2:
-            raise ValueError(f"n_epochs must be ≥ 2, got {self.n_epochs}")
-        if self.n_bins < 2:
-            raise ValueError(f"n_bins must be ≥ 2, got {self.n_bins}")
+        check_training(self.training, self.n_bins, self.train_fraction)
         if self.n_calls < 1:
             raise ValueError(f"n_calls must be ≥ 1, got {self.n_calls}")
-
-    @property
-    def logged_epochs(self) -> np.ndarray:
-        from ..ensembles import log_spaced_epochs
-
-        return log_spaced_epochs(self.n_epochs, self.n_logged_points)
-
-    @property
-    def seeds(self) -> np.ndarray:
-        return self.seed + np.arange(self.n_seeds)
 
 
 PRESETS = {
     "paper": Config(),
-    "quick": Config(n_seeds=10, n_epochs=1500, n_logged_points=240),
+    "quick": Config(training=TrainingSpec(n_networks=10, n_epochs=1500, n_logged_points=240)),
 }
 
 
 @dataclasses.dataclass
-class Result:
-    """Information-plane trajectories of ``n_seeds`` networks.
+class Result(Curves):
+    """Information-plane trajectories of ``n_networks`` networks (the fields of :class:`._sweep.Curves` and more).
 
     Attributes
     ----------
     config : Config
     logged_epochs : (n_logged,) int -- epochs after which the layers were measured (0 = initialisation)
-    i_xt, i_ty : (n_seeds, n_logged, n_layers) float, bits -- binned I(X;T) and I(T;Y); layers are the
+    i_xt, i_ty : (n_networks, n_logged, n_layers) float, bits -- binned I(X;T) and I(T;Y); layers are the
         hidden layers then the softmax output
     h_y : float, bits -- H(Y) of the labels, the ceiling of I(T;Y)
     h_x : float, bits -- log2(4096) = 12, the ceiling of I(X;T)
-    train_loss, test_loss : (n_seeds, n_logged) mean cross entropy, nats
-    train_acc, test_acc : (n_seeds, n_logged) accuracy
-    grad_mean, grad_std : (n_seeds, n_logged, n_layers) norms of the mean and standard deviation of each
+    train_loss, test_loss : (n_networks, n_logged) mean cross entropy, nats
+    train_acc, test_acc : (n_networks, n_logged) accuracy
+    grad_mean, grad_std : (n_networks, n_logged, n_layers) norms of the mean and standard deviation of each
         layer's weight gradients over the mini-batches of the epoch (SZT17 Fig. 4)
-    weight_norm : (n_seeds, n_logged, n_layers) Frobenius norm of each layer's weights
+    weight_norm : (n_networks, n_logged, n_layers) Frobenius norm of each layer's weights
     layer_widths : widths of the n_layers layers
     info : RunInfo -- preset, compute time, cache provenance
     """
 
     config: Config
-    logged_epochs: np.ndarray
-    i_xt: np.ndarray
-    i_ty: np.ndarray
     h_y: float
     h_x: float
-    train_loss: np.ndarray
-    test_loss: np.ndarray
-    train_acc: np.ndarray
-    test_acc: np.ndarray
     grad_mean: np.ndarray
     grad_std: np.ndarray
     weight_norm: np.ndarray
@@ -120,60 +104,91 @@ class Result:
             return self.grad_mean / self.grad_std
 
     def drift_diffusion_transition(self) -> np.ndarray:
-        """Per layer, the first logged epoch at which the gradient SNR falls below 1 (SZT17 Fig. 4).
+        """Per layer, the first logged epoch at which the gradient SNR falls below 1 (SZT17 Fig. 4):
+        :func:`ipflow_lib.trajectories.drift_diffusion_transition` of this run, (n_layers,), NaN if never."""
+        return drift_diffusion_transition(self.grad_mean, self.grad_std, self.logged_epochs)
 
-        The SNR here is the ratio of the network-averaged norms ||mean|| and ||std||. Returns an array
-        (n_layers,) of epochs, NaN for a layer whose SNR never falls below 1 (e.g. full-batch training,
-        where the standard deviation over mini-batches is 0).
+    def layer_names(self, units: bool = False) -> list[str]:
+        """``["L1", "L2", ...]``, or with ``units`` ``["L1 (10)", ...]``: labels of the layers for figures."""
+        return [f"L{k + 1} ({w})" if units else f"L{k + 1}" for k, w in enumerate(self.layer_widths)]
+
+    def layer_table(self) -> str:
+        """One line per layer: peak and final I(X;T) (bits, with the epoch of the peak) and final I(T;Y),
+        of the mean over networks."""
+        i_xt, i_ty = self.i_xt.mean(axis=0), self.i_ty.mean(axis=0)
+        peak = i_xt.argmax(axis=0)
+        return "\n".join(
+            f"layer {k + 1} ({w:2d} units): I(X;T) peaks at {i_xt[peak[k], k]:6.3f} bits "
+            f"(epoch {self.logged_epochs[peak[k]]:5d}), ends at {i_xt[-1, k]:6.3f} bits; "
+            f"final I(T;Y) = {i_ty[-1, k]:.3f} bits"
+            for k, w in enumerate(self.layer_widths)
+        )
+
+    def summary(self) -> dict[str, float | int | str]:
+        """The numbers chapter 2 quotes (flat; bits, epochs, accuracies), keyed by their glue names.
+
+        Settings: ``n_networks``, ``n_epochs``, ``n_logged``, ``n_bins``, ``train_pct``, ``batch`` (int, or
+        "full batch"), ``learning_rate``, ``arch`` ("12-10-7-5-4-3-2"), ``n_layers``, ``h_x``, ``h_y``.
+        Mean over networks at the last logged epoch: ``first_ixt`` (first hidden layer), ``last_ixt``,
+        ``last_ity`` (last hidden layer), ``train_acc``, ``test_acc``. Compression
+        (:func:`ipflow_lib.trajectories.compression` of the mean trajectory): ``max_compression`` bits, in layer
+        ``max_compression_layer`` (1-based); ``peak_epoch_last_hidden``. Drift → diffusion:
+        ``n_transition`` layers whose SNR falls below 1, between epochs ``transition_min`` and
+        ``transition_max`` (−1 when no layer's does).
         """
-        with np.errstate(divide="ignore", invalid="ignore"):
-            snr = np.nanmean(self.grad_mean, axis=0) / np.nanmean(self.grad_std, axis=0)
-        out = np.full(snr.shape[1], np.nan)
-        for k in range(snr.shape[1]):
-            below = np.flatnonzero(snr[:, k] < 1.0)
-            if below.size:
-                out[k] = self.logged_epochs[below[0]]
-        return out
-
-
-def train_test_masks(n_samples: int, train_fraction: float, seeds) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean masks (n_nets, n_samples) of :func:`ipflow_lib.datasets.paper_split`, one row per seed."""
-    seeds = np.atleast_1d(seeds)
-    train = np.zeros((seeds.size, n_samples), dtype=bool)
-    test = np.zeros_like(train)
-    for row, seed in enumerate(seeds):
-        tr, te = paper_split(n_samples, train_fraction, int(seed))
-        train[row, tr] = True
-        test[row, te] = True
-    return train, test
+        spec = self.config.training
+        i_xt, i_ty = self.i_xt.mean(axis=0), self.i_ty.mean(axis=0)  # (n_logged, n_layers)
+        drop = compression(i_xt, axis=0)
+        transitions = self.drift_diffusion_transition()
+        finite = transitions[np.isfinite(transitions)]
+        n_input_bits = int(round(self.h_x))  # the 2^12 inputs are all patterns of 12 bits
+        return {
+            "h_y": float(self.h_y),
+            "h_x": float(self.h_x),
+            "n_networks": int(self.i_xt.shape[0]),
+            "n_epochs": int(spec.n_epochs),
+            "n_logged": int(self.logged_epochs.size),
+            "n_bins": int(self.config.n_bins),
+            "train_pct": float(100 * self.config.train_fraction),
+            "batch": spec.batch_size if spec.batch_size else "full batch",
+            "learning_rate": float(spec.learning_rate),
+            "arch": "-".join(map(str, (n_input_bits, *self.layer_widths))),
+            "n_layers": int(i_xt.shape[1]),
+            "last_ixt": float(i_xt[-1, -2]),
+            "last_ity": float(i_ty[-1, -2]),
+            "first_ixt": float(i_xt[-1, 0]),
+            "max_compression": float(drop.max()),
+            "max_compression_layer": int(drop.argmax()) + 1,
+            "peak_epoch_last_hidden": int(self.logged_epochs[i_xt.argmax(axis=0)[-2]]),
+            "train_acc": float(self.train_acc[:, -1].mean()),
+            "test_acc": float(self.test_acc[:, -1].mean()),
+            "transition_min": int(finite.min()) if finite.size else -1,
+            "transition_max": int(finite.max()) if finite.size else -1,
+            "n_transition": int(finite.size),
+        }
 
 
 def _compute(config: Config, checkpoint) -> Result:
-    from ..ensembles import TrainingSpec, train_ensemble
+    from ..ensembles import train_ensemble
     from ..estimators import binned_mi
-    from ..estimators._common import entropy_of_codes
 
+    spec = config.training
     X, y = tishby_12bit()
-    train_mask, test_mask = train_test_masks(X.shape[0], config.train_fraction, config.seeds)
+    train_mask, test_mask = train_test_masks(X.shape[0], config.train_fraction, spec.seeds)
 
     def binning(t, labels):
         return binned_mi(t, labels, n_bins=config.n_bins, value_range=(-1.0, 1.0))
 
     # A network's numbers depend only on its seed (up to float rounding), so the networks are split into
     # calls that run in threads, one per CPU core; the split is fixed by the config, not by the machine.
-    parts = [rows for rows in np.array_split(np.arange(config.n_seeds), config.n_calls) if rows.size]
+    parts = [rows for rows in np.array_split(np.arange(spec.n_networks), config.n_calls) if rows.size]
     kept = ("train_loss", "test_loss", "train_acc", "test_acc", "grad_mean", "grad_std", "weight_norm")
 
     def train_part(j: int, sub: Checkpoint | None, stop: threading.Event) -> dict[str, np.ndarray]:
         rows = parts[j]
-        spec = TrainingSpec(
-            hidden_widths=config.hidden_widths, activation=config.activation, optimizer=config.optimizer,
-            learning_rate=config.learning_rate, batch_size=config.batch_size, n_epochs=config.n_epochs,
-            n_logged_points=config.n_logged_points, n_networks=config.n_seeds, seed=config.seed,
-        )
         run_ = train_ensemble(
             X, y, train_mask[rows], test_mask[rows], spec,
-            seeds=config.seeds[rows],
+            seeds=spec.seeds[rows],
             estimators={"binning": binning},
             checkpoint=sub,
             stop=stop,
@@ -190,11 +205,10 @@ def _compute(config: Config, checkpoint) -> Result:
 
     return Result(
         config=config,
-        logged_epochs=config.logged_epochs,
+        logged_epochs=spec.logged_epochs,
         i_xt=cat("i_xt"),
         i_ty=cat("i_ty"),
-        h_y=float(entropy_of_codes(y) / np.log(2)),
-        h_x=float(np.log2(X.shape[0])),
+        **ceilings(X, y),
         **{name: cat(name) for name in kept},
         layer_widths=tuple(int(w) for w in done[0]["layer_widths"]),
     )

@@ -34,15 +34,15 @@ class Config:
     n_train: int = 64
     n_test: int = 64
     data_seed: int = 0
+    widths: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128, 256)
     depth: int = 2
     nonlinearity: str = "erf"
     w_std: float = 1.0
     b_std: float = 0.0
-    widths: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128, 256)
+    times: tuple[float, ...] = (0.0, 2.0, 8.0, 32.0)
     n_networks: int = 256
     networks_per_batch: int = 64
     learning_rate: float = 0.5
-    times: tuple[float, ...] = (0.0, 2.0, 8.0, 32.0)
     seed: int = 0
     n_replicates: int = 200
 
@@ -96,7 +96,7 @@ class Result:
             "fw_n_networks": cfg.n_networks,
             "fw_n_train": cfg.n_train,
             "fw_n_test": cfg.n_test,
-            "fw_lr": cfg.learning_rate,
+            "fw_learning_rate": cfg.learning_rate,
             "fw_t_max": float(self.t[-1]),
             "fw_steps_max": int(round(self.t[-1] / cfg.learning_rate)),
             "fw_width_min": int(self.widths[0]),
@@ -161,16 +161,9 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
         )
         tic = time.perf_counter()
         outputs = ntk.finite_ensemble(
-            init_fn,
-            apply_fn,
-            data.x_train,
-            y_train,
-            data.x_test,
-            t,
-            n_networks=config.n_networks,
-            seed=config.seed,
-            learning_rate=config.learning_rate,
-            networks_per_batch=config.networks_per_batch,
+            init_fn, apply_fn, data.x_train, y_train, data.x_test, t,
+            n_networks=config.n_networks, seed=config.seed,
+            learning_rate=config.learning_rate, networks_per_batch=config.networks_per_batch,
         )
         seconds = time.perf_counter() - tic
         mean, var = ntk.ensemble_moments(outputs)

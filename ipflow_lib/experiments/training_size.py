@@ -1,8 +1,8 @@
 """Training size in the information plane (Shwartz-Ziv & Tishby 2017, Figs. 3 and 7).
 
 Networks 12-10-7-5-4-3-2 (as in :mod:`.information_plane`) are trained on a sweep of training-set sizes,
-``n_seeds`` networks per size. Network ``i`` of every size uses seed ``seed + i`` for its initialisation,
-its mini-batch order and its random permutation of the 4096 inputs, so the training sets of one seed are
+``training.n_networks`` networks per size. Network ``i`` of every size uses seed ``training.seed + i`` for its
+initialisation, its mini-batch order and its random permutation of the 4096 inputs, so the training sets of one seed are
 nested (the 5 % set is the first 5 % of the same permutation as the 85 % set) and the sizes differ only in
 how much data the network sees. Every layer is binned at the logged epochs on all 4096 inputs (SZT17).
 
@@ -31,13 +31,15 @@ import math
 
 import numpy as np
 
-from ..datasets import paper_split, tishby_12bit
+from ..datasets import sweep_masks, tishby_12bit
+from ..datasets.tishby import TEST_SPLITS
+from ..ensembles import TrainingSpec
 from ._common import RunInfo, cached_run, select_config
+from ._sweep import Curves, ceilings, check_training
 
-__all__ = ["Config", "PRESETS", "Result", "run", "sweep_masks"]
+__all__ = ["Config", "PRESETS", "Result", "run"]
 
 VECTORISE = ("all", "by_batches", "per_size")
-TEST_SPLITS = ("held_out", "paper")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,69 +49,44 @@ class Config:
     Attributes
     ----------
     train_fractions : fractions of the 4096 inputs used for training, each in (0, 1]
-    hidden_widths : hidden layer widths (12-10-7-5-4-3-2 network: (10, 7, 5, 4, 3))
-    n_seeds : networks per training size
-    n_epochs, n_logged_points : training length and the logspace points of the logged epochs
-        (:func:`ipflow_lib.ensembles.log_spaced_epochs`)
-    batch_size, optimizer, learning_rate, activation : as in :class:`.information_plane.Config`
+    training : :class:`ipflow_lib.ensembles.TrainingSpec` -- network (12-10-7-5-4-3-2), optimiser, epochs,
+        logged epochs and ``n_networks`` networks per training size (default: 20 networks, 10 000 epochs,
+        300 logspace points → 218 logged epochs); network ``i`` of every size uses seed ``training.seed + i``
     n_bins : bins on [-1, 1] of the binning estimator
-    seed : network ``i`` of every size uses seed ``seed + i``
     vectorise : "all" | "by_batches" | "per_size" (see the module docstring)
     test_split : "held_out" (every input outside the training set) | "paper" (last 20 % of the permutation)
     n_workers : calls of the trainer run at the same time, in threads (None: one per CPU core); the numbers
-        do not depend on it
+        do not depend on it, so it is not part of the cache key
     """
 
     train_fractions: tuple[float, ...] = (0.05, 0.10, 0.20, 0.30, 0.45, 0.60, 0.70, 0.85)
-    hidden_widths: tuple[int, ...] = (10, 7, 5, 4, 3)
-    activation: str = "tanh"
-    n_seeds: int = 20
-    n_epochs: int = 10_000
-    n_logged_points: int = 300
-    batch_size: int | None = 512
-    optimizer: str = "adam"
-    learning_rate: float = 4e-4
+    training: TrainingSpec = TrainingSpec(n_networks=20, n_logged_points=300)
     n_bins: int = 30
-    seed: int = 0
     vectorise: str = "by_batches"
     test_split: str = "held_out"
-    n_workers: int | None = None
+    n_workers: int | None = dataclasses.field(default=None, metadata={"cache_key": False})
 
     def __post_init__(self):
         fr = tuple(float(f) for f in self.train_fractions)
         if not fr or any(not 0.0 < f <= 1.0 for f in fr) or len(set(fr)) != len(fr):
             raise ValueError(f"train_fractions must be distinct numbers in (0, 1], got {self.train_fractions}")
-        if self.n_seeds < 1:
-            raise ValueError(f"n_seeds must be ≥ 1, got {self.n_seeds}")
-        if self.n_epochs < 2:
-            raise ValueError(f"n_epochs must be ≥ 2, got {self.n_epochs}")
-        if self.n_bins < 2:
-            raise ValueError(f"n_bins must be ≥ 2, got {self.n_bins}")
+        check_training(self.training, self.n_bins)
         if self.vectorise not in VECTORISE:
             raise ValueError(f"vectorise must be one of {VECTORISE}, got {self.vectorise!r}")
         if self.test_split not in TEST_SPLITS:
             raise ValueError(f"test_split must be one of {TEST_SPLITS}, got {self.test_split!r}")
 
-    @property
-    def logged_epochs(self) -> np.ndarray:
-        from ..ensembles import log_spaced_epochs
-
-        return log_spaced_epochs(self.n_epochs, self.n_logged_points)
-
-    @property
-    def seeds(self) -> np.ndarray:
-        return self.seed + np.arange(self.n_seeds)
-
 
 PRESETS = {
     "paper": Config(),
-    "quick": Config(train_fractions=(0.05, 0.45, 0.85), n_seeds=4, n_epochs=1500, n_logged_points=120),
+    "quick": Config(train_fractions=(0.05, 0.45, 0.85),
+                    training=TrainingSpec(n_networks=4, n_epochs=1500, n_logged_points=120)),
 }
 
 
 @dataclasses.dataclass
-class Result:
-    """Information-plane trajectories for every training size.
+class Result(Curves):
+    """Information-plane trajectories for every training size (the fields of :class:`._sweep.Curves` and more).
 
     Attributes
     ----------
@@ -117,13 +94,13 @@ class Result:
     train_fractions : (n_sizes,) float -- the fractions of the inputs used for training
     n_train : (n_sizes,) int -- training-set sizes m
     logged_epochs : (n_logged,) int -- epochs after which the layers were measured (0 = initialisation)
-    i_xt, i_ty : (n_sizes, n_seeds, n_logged, n_layers) float, bits -- binned I(X;T), I(T;Y) on all inputs;
+    i_xt, i_ty : (n_sizes, n_networks, n_logged, n_layers) float, bits -- binned I(X;T), I(T;Y) on all inputs;
         layers are the hidden layers then the softmax output
-    train_loss, test_loss : (n_sizes, n_seeds, n_logged) mean cross entropy, nats
-    train_acc, test_acc : (n_sizes, n_seeds, n_logged) accuracy in [0, 1]
-    cells : (n_sizes, n_seeds, n_layers, n_samples) int32 -- bin cell of every input in every layer at the last
+    train_loss, test_loss : (n_sizes, n_networks, n_logged) mean cross entropy, nats
+    train_acc, test_acc : (n_sizes, n_networks, n_logged) accuracy in [0, 1]
+    cells : (n_sizes, n_networks, n_layers, n_samples) int32 -- bin cell of every input in every layer at the last
         logged epoch (labels 0..k−1 per network and layer); H(cells) = the final I(X;T)
-    train_mask, test_mask : (n_sizes, n_seeds, n_samples) bool -- each network's training and test inputs
+    train_mask, test_mask : (n_sizes, n_networks, n_samples) bool -- each network's training and test inputs
     h_y, h_x : float, bits -- H(Y) and log2(4096) = 12, the ceilings of I(T;Y) and I(X;T)
     layer_widths : widths of the n_layers layers
     info : RunInfo
@@ -132,13 +109,6 @@ class Result:
     config: Config
     train_fractions: np.ndarray
     n_train: np.ndarray
-    logged_epochs: np.ndarray
-    i_xt: np.ndarray
-    i_ty: np.ndarray
-    train_loss: np.ndarray
-    test_loss: np.ndarray
-    train_acc: np.ndarray
-    test_acc: np.ndarray
     cells: np.ndarray
     train_mask: np.ndarray
     test_mask: np.ndarray
@@ -149,36 +119,77 @@ class Result:
 
     @property
     def generalization_gap(self) -> np.ndarray:
-        """Test error − training error (0-1 loss) = train_acc − test_acc, shape (n_sizes, n_seeds, n_logged)."""
+        """Test error − training error (0-1 loss) = train_acc − test_acc, shape (n_sizes, n_networks, n_logged)."""
         return self.train_acc - self.test_acc
 
     def size_index(self, fraction: float) -> int:
         """Index of the training size closest to ``fraction``."""
         return int(np.argmin(np.abs(self.train_fractions - fraction)))
 
+    def size_titles(self, indices) -> list[str]:
+        """Panel titles of the sizes ``indices``: "5 % of the data (m = 205)"."""
+        return [f"{100 * self.train_fractions[s]:g} % of the data (m = {self.n_train[s]})" for s in indices]
 
-def sweep_masks(n_samples: int, train_fractions, seeds, test_split: str = "held_out") -> tuple[np.ndarray, np.ndarray]:
-    """Train and test masks of every (training size, seed), shape (n_sizes, n_seeds, n_samples) each.
+    def last_hidden(self) -> int:
+        """Index of the last hidden layer (the output is the last layer)."""
+        return len(self.layer_widths) - 2
 
-    The training set of (f, seed) is the first round(f · n_samples) inputs of the permutation of
-    :func:`ipflow_lib.datasets.paper_split` with that seed. ``test_split="held_out"``: the test set is every
-    other input; ``"paper"``: the last 20 % of the permutation (as the authors; it overlaps the training set
-    when f > 0.8).
-    """
-    if test_split not in TEST_SPLITS:
-        raise ValueError(f"test_split must be one of {TEST_SPLITS}, got {test_split!r}")
-    fractions, seeds = np.atleast_1d(train_fractions), np.atleast_1d(seeds)
-    train = np.zeros((fractions.size, seeds.size, n_samples), dtype=bool)
-    test = np.zeros_like(train)
-    for i, f in enumerate(fractions):
-        for j, s in enumerate(seeds):
-            tr, te = paper_split(n_samples, float(f), int(s))
-            train[i, j, tr] = True
-            if test_split == "paper":
-                test[i, j, te] = True
-            else:
-                test[i, j] = ~train[i, j]
-    return train, test
+    def label_information_table(self) -> str:
+        """One line per training size: peak and final I(T;Y) of the last hidden layer (mean over networks)."""
+        mean_ty = self.i_ty[:, :, :, self.last_hidden()].mean(axis=1)  # (n_sizes, n_logged)
+        return "\n".join(
+            f"{100 * f:4g} % of the data: last hidden layer I(T;Y) peaks at {p:.3f} bits, ends at {e:.3f} bits"
+            for f, p, e in zip(self.train_fractions, mean_ty.max(axis=1), mean_ty[:, -1], strict=True)
+        )
+
+    def summary(self) -> dict[str, float | int | str]:
+        """The numbers chapter 3 quotes about training size (flat; bits, accuracies), keyed by their glue names.
+
+        Settings: ``n_sizes``, ``sizes_list`` ("5 %, 45 %, 85 %"), ``n_networks``, ``n_epochs``, ``n_logged``,
+        ``m_min``, ``m_max``, ``sizes_minutes`` (compute time, NaN without provenance), and the ``paper``
+        preset's ``paper_networks``, ``paper_epochs``, ``paper_logged`` and ``paper_every`` (the last epoch
+        up to which every epoch is logged). ``small_*`` / ``large_*``: the smallest and the largest training
+        set (``*_pct``): the last hidden layer's I(T;Y) (mean over networks) ``*_peak``, ``*_final`` and
+        ``*_loss`` = peak − final; test accuracy ``small_test_peak``, ``small_test_final``,
+        ``large_test_final``; final I(X;T) of the last hidden layer ``*_end_ixt`` and of the layer before it
+        ``*_l4_ixt``; final I(T;Y) of the output ``*_out_ity``.
+        """
+        spec = self.config.training
+        last = self.last_hidden()
+        mean_ty = self.i_ty[:, :, :, last].mean(axis=1)  # (n_sizes, n_logged)
+        peak, final = mean_ty.max(axis=1), mean_ty[:, -1]
+        test_acc = self.test_acc.mean(axis=1)  # (n_sizes, n_logged)
+        paper = PRESETS["paper"].training
+        paper_logged = paper.logged_epochs
+        out: dict[str, float | int | str] = {
+            "n_sizes": int(self.train_fractions.size),
+            "sizes_list": ", ".join(f"{100 * f:g} %" for f in self.train_fractions),
+            "n_networks": int(self.i_xt.shape[1]),
+            "n_epochs": int(spec.n_epochs),
+            "n_logged": int(self.logged_epochs.size),
+            "m_min": int(self.n_train.min()),
+            "m_max": int(self.n_train.max()),
+            "sizes_minutes": float(self.info.elapsed_s / 60) if self.info is not None else float("nan"),
+            "paper_networks": int(paper.n_networks),
+            "paper_epochs": int(paper.n_epochs),
+            "paper_logged": int(paper_logged.size),
+            "paper_every": int(paper_logged[np.argmax(np.diff(paper_logged) > 1)]),
+        }
+        for name, s in (("small", int(np.argmin(self.train_fractions))),
+                        ("large", int(np.argmax(self.train_fractions)))):
+            out.update({
+                f"{name}_pct": float(100 * self.train_fractions[s]),
+                f"{name}_peak": float(peak[s]),
+                f"{name}_final": float(final[s]),
+                f"{name}_loss": float(peak[s] - final[s]),
+                f"{name}_end_ixt": float(self.i_xt[s, :, -1, last].mean()),
+                f"{name}_l4_ixt": float(self.i_xt[s, :, -1, last - 1].mean()),
+                f"{name}_out_ity": float(self.i_ty[s, :, -1, -1].mean()),
+            })
+            if name == "small":
+                out["small_test_peak"] = float(test_acc[s].max())
+            out[f"{name}_test_final"] = float(test_acc[s, -1])
+        return out
 
 
 def _groups(config: Config, n_train: np.ndarray) -> list[list[int]]:
@@ -188,53 +199,48 @@ def _groups(config: Config, n_train: np.ndarray) -> list[list[int]]:
         return [list(range(n_sizes))]
     if config.vectorise == "per_size":
         return [[i] for i in range(n_sizes)]
-    batch = config.batch_size
+    batch = config.training.batch_size
     n_batches = [1 if batch is None else math.ceil(int(m) / batch) for m in n_train]
     return [[i for i in range(n_sizes) if n_batches[i] == b] for b in sorted(set(n_batches))]
 
 
 def _compute(config: Config, checkpoint) -> Result:
-    from ..estimators._common import entropy_of_codes
     from ._sweep import GroupSpec, train_groups
 
+    spec = config.training
     X, y = tishby_12bit()
     fractions = np.asarray(config.train_fractions, dtype=np.float64)
-    seeds = config.seeds
+    seeds = spec.seeds
     train, test = sweep_masks(X.shape[0], fractions, seeds, config.test_split)
     n_train = train[:, 0].sum(axis=1)
     index_groups = _groups(config, n_train)
-    specs = [
+    groups = [
         GroupSpec(
             train_mask=train[idx].reshape(-1, X.shape[0]),
             test_mask=test[idx].reshape(-1, X.shape[0]),
             seeds=np.tile(seeds, len(idx)),
-            hidden_widths=config.hidden_widths,
+            hidden_widths=spec.hidden_widths,
             desc="training sizes " + ", ".join(f"{100 * fractions[i]:g} %" for i in idx),
         )
         for idx in index_groups
     ]
-    outs = train_groups(
-        X, y, specs, n_bins=config.n_bins, activation=config.activation, optimizer=config.optimizer,
-        learning_rate=config.learning_rate, batch_size=config.batch_size, n_epochs=config.n_epochs,
-        logged_epochs=config.logged_epochs, checkpoint=checkpoint, n_workers=config.n_workers,
-    )
-    n_sizes, n_seeds = fractions.size, seeds.size
+    outs = train_groups(X, y, groups, spec, n_bins=config.n_bins, checkpoint=checkpoint, n_workers=config.n_workers)
+    n_sizes, n_networks = fractions.size, seeds.size
     fields = {}
     for key in ("i_xt", "i_ty", "train_loss", "test_loss", "train_acc", "test_acc", "cells"):
         first = outs[0][key]
-        arr = np.empty((n_sizes, n_seeds, *first.shape[1:]), dtype=first.dtype)
+        arr = np.empty((n_sizes, n_networks, *first.shape[1:]), dtype=first.dtype)
         for idx, out in zip(index_groups, outs, strict=True):
-            arr[idx] = out[key].reshape(len(idx), n_seeds, *first.shape[1:])
+            arr[idx] = out[key].reshape(len(idx), n_networks, *first.shape[1:])
         fields[key] = arr
     return Result(
         config=config,
         train_fractions=fractions,
         n_train=n_train,
-        logged_epochs=config.logged_epochs,
+        logged_epochs=spec.logged_epochs,
         train_mask=train,
         test_mask=test,
-        h_y=float(entropy_of_codes(y) / np.log(2)),
-        h_x=float(np.log2(X.shape[0])),
+        **ceilings(X, y),
         layer_widths=tuple(int(w) for w in outs[0]["layer_widths"]),
         **fields,
     )

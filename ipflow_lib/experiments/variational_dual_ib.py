@@ -17,7 +17,7 @@ import numpy as np
 
 from ._common import Checkpoint, RunInfo, cached_run, progress, select_config
 
-__all__ = ["Config", "PRESETS", "Result", "i_zy_at_rate", "run", "summary"]
+__all__ = ["Config", "PRESETS", "Result", "i_zy_at_rate", "run", "transition_order"]
 
 NAME = "variational-dual-ib"
 
@@ -45,8 +45,8 @@ class Config:
         ``"uniform"`` (label smoothing).
     noise_level : float
         Pseudo-count of the confusion matrix, or ε of the label smoothing.
-    hidden, z_dim : encoder MLP widths and dimension of Z.
-    n_epochs, batch_size, lr : Adam training.
+    hidden_widths, z_dim : encoder MLP widths and dimension of Z.
+    n_epochs, batch_size, learning_rate : Adam training.
     n_eval_samples : int
         Draws of z per example when evaluating the sampled terms.
     n_threads : int
@@ -61,11 +61,11 @@ class Config:
     split_seed: int = 0
     label_noise: str = "confusion"
     noise_level: float = 1.0
-    hidden: tuple[int, ...] = (128, 128)
+    hidden_widths: tuple[int, ...] = (128, 128)
     z_dim: int = 16
     n_epochs: int = 300
     batch_size: int = 100
-    lr: float = 1e-3
+    learning_rate: float = 1e-3
     n_eval_samples: int = 8
     n_threads: int = 1
 
@@ -80,7 +80,7 @@ PRESETS = {
 
 @dataclasses.dataclass
 class Result:
-    """The sweep's numbers; arrays indexed (n_kinds, n_betas, n_seeds) unless stated.
+    """The sweep's numbers; arrays indexed (n_kinds, n_betas, n_networks) unless stated (one network per seed).
 
     Attributes
     ----------
@@ -97,7 +97,7 @@ class Result:
         E KL[q(ŷ|z) || p̃(y|x)] in bits.
     accuracy_train, accuracy_test : ndarray
         Accuracy of argmax q(ŷ|μ(x)).
-    loss : ndarray, shape (n_kinds, n_betas, n_seeds, n_epochs)
+    loss : ndarray, shape (n_kinds, n_betas, n_networks, n_epochs)
         Mean training objective per epoch (nats).
     noise : ndarray, shape (10, 10)
         The label-noise confusion matrix p̃(y | label).
@@ -125,6 +125,54 @@ class Result:
     n_train: int
     n_test: int
     info: RunInfo | None = None
+
+    def summary(self) -> dict[str, float | int | str]:
+        """Headline numbers of chapter 7 (second half), flat, for ``myst_nb.glue``; means over seeds.
+
+        Per objective ``<kind>``: ``leave_beta_<kind>`` (smallest β with test accuracy > 0.5, ``inf`` if none),
+        ``best_<kind>`` and ``best_beta_<kind>`` (highest mean test accuracy, %, and its β), ``rate_top_<kind>``
+        (test rate at the largest β, bits), and for every objective but VIB ``margin_<kind>`` (largest gain in
+        the I(Z;Y) bound over VIB at equal test rate, bits, :func:`i_zy_at_rate` on 400 rates covered by every
+        objective) at ``margin_at_<kind>`` bits of rate. Then: ``rate_low_train``, ``rate_low_test`` and
+        ``acc_low_vib`` (VIB at the smallest β: bits, bits, %), ``beta_low``, ``beta_top``, ``spread`` (range of
+        the best accuracies, %), ``one_image`` (% of one test image), ``seed_sd`` (mean standard deviation of
+        the test I(Z;Y) bound between seeds, bits), ``pure_order`` (:func:`transition_order`), and the
+        settings ``n_train``, ``n_test``, ``z_dim``, ``noise_diag`` (mean p̃(true label | x)), ``n_networks``
+        (seeds per β and objective), ``n_betas``, ``n_epochs``.
+        """
+        acc = self.accuracy_test.mean(axis=-1)  # (n_kinds, n_betas)
+        out: dict[str, float | int | str] = {
+            "n_train": int(self.n_train), "n_test": int(self.n_test), "z_dim": int(self.config.z_dim),
+            "noise_diag": float(np.diag(self.noise).mean()), "n_networks": len(self.config.seeds),
+            "n_betas": int(self.betas.size), "n_epochs": int(self.config.n_epochs),
+            "beta_low": float(self.betas[0]), "beta_top": float(self.betas[-1]), "one_image": 100 / self.n_test,
+            "seed_sd": float(self.i_zy_test.std(axis=-1).mean()),
+        }
+        for i, kind in enumerate(self.kinds):
+            above = np.flatnonzero(acc[i] > 0.5)
+            j = int(np.argmax(acc[i]))
+            out[f"leave_beta_{kind}"] = float(self.betas[above[0]]) if above.size else float("inf")
+            out[f"best_{kind}"] = 100 * float(acc[i, j])
+            out[f"best_beta_{kind}"] = float(self.betas[j])
+            out[f"rate_top_{kind}"] = float(self.rate_test[i, -1].mean())
+        best = [out[f"best_{kind}"] for kind in self.kinds]
+        out["spread"] = max(best) - min(best)
+        if "vib" in self.kinds:
+            vib = self.kinds.index("vib")
+            out["rate_low_train"] = float(self.rate_train[vib, 0].mean())
+            out["rate_low_test"] = float(self.rate_test[vib, 0].mean())
+            out["acc_low_vib"] = 100 * float(self.accuracy_test[vib, 0].mean())
+            mean_rate = self.rate_test.mean(axis=-1)
+            rates = np.linspace(mean_rate.min(axis=1).max(), mean_rate.max(axis=1).min(), 400)
+            at_rate = i_zy_at_rate(self, rates, "test")  # (n_kinds, 400), bits
+            margin = at_rate - at_rate[vib]
+            for i, kind in enumerate(self.kinds):
+                if kind != "vib":
+                    j = int(np.nanargmax(margin[i]))
+                    out[f"margin_{kind}"], out[f"margin_at_{kind}"] = float(margin[i, j]), float(rates[j])
+            if "vdualib_pure" in self.kinds:
+                out["pure_order"] = transition_order(out["leave_beta_vdualib_pure"], out["leave_beta_vib"])
+        return out
 
 
 def _noise(config: Config, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -161,11 +209,11 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
         for s_index in range(state["done"], n_s):
             seed = config.seeds[s_index]
             kinds = [k for k in config.kinds for _ in betas]
-            history = variational.train_ensemble(
+            history = variational.train_variational_ensemble(
                 x_train, y_train, noise,
                 kinds=kinds, betas=list(np.tile(betas, n_k)), gammas=list(np.tile(gammas, n_k)),
-                seeds=[seed] * len(kinds), hidden=config.hidden, z_dim=config.z_dim,
-                n_epochs=config.n_epochs, batch_size=config.batch_size, lr=config.lr,
+                seeds=[seed] * len(kinds), hidden_widths=config.hidden_widths, z_dim=config.z_dim,
+                n_epochs=config.n_epochs, batch_size=config.batch_size, learning_rate=config.learning_rate,
                 n_threads=config.n_threads, callback=lambda *_: bar.update(1),
             )
             numbers = {"loss": history.loss.reshape(n_k, n_b, -1)}
@@ -216,29 +264,10 @@ def i_zy_at_rate(result: Result, rates, split: str = "test") -> np.ndarray:
     return out
 
 
-def summary(result: Result) -> dict[str, dict[str, float]]:
-    """Headline numbers of each objective (means over seeds), keyed by kind.
-
-    Returns
-    -------
-    dict ``{kind: {...}}`` with ``leave_beta`` (smallest β with test accuracy > 0.5, ``inf`` if none),
-    ``best_accuracy`` and ``best_beta`` (highest mean test accuracy and its β), ``rate_top`` (test rate
-    at the largest β, bits), ``rate_low_train`` and ``rate_low_test`` (rates at the smallest β, bits).
-    """
-    out = {}
-    acc = result.accuracy_test.mean(axis=-1)  # (n_kinds, n_betas)
-    for i, kind in enumerate(result.kinds):
-        above = np.flatnonzero(acc[i] > 0.5)
-        j = int(np.argmax(acc[i]))
-        out[kind] = {
-            "leave_beta": float(result.betas[above[0]]) if above.size else float("inf"),
-            "best_accuracy": float(acc[i, j]),
-            "best_beta": float(result.betas[j]),
-            "rate_top": float(result.rate_test[i, -1].mean()),
-            "rate_low_train": float(result.rate_train[i, 0].mean()),
-            "rate_low_test": float(result.rate_test[i, 0].mean()),
-        }
-    return out
+def transition_order(leave_beta: float, reference_beta: float) -> str:
+    """``"later than"`` if an objective leaves its trivial solution at a larger β than the reference
+    (chapter 7: the pure VdualIB against VIB), else ``"no later than"``."""
+    return "later than" if leave_beta > reference_beta else "no later than"
 
 
 def run(config: Config | None = None) -> Result:

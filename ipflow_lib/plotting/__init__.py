@@ -5,6 +5,7 @@ One submodule per topic; everything public is re-exported here, so chapters writ
 Every function draws on a given or new matplotlib ``Axes`` and returns the ``Figure``.
 """
 
+from .animation import *  # noqa: F403
 from .bottleneck import *  # noqa: F403
 from .dual_ib import *  # noqa: F403
 from .estimation import *  # noqa: F403

@@ -18,8 +18,12 @@ __all__ = ["ib_bifurcation_diagram", "ib_bound", "ib_plane", "ib_versus_beta"]
 _BETA_LABEL = "β (trade-off, unit-free)"
 
 
-def _as_list(curves) -> list:
-    return list(curves) if isinstance(curves, list | tuple) else [curves]
+def _curves_labels_colors(curves, labels, colors, default_colors) -> tuple[list, list, list]:
+    """``curves`` as a list, one label per curve (None where not given), and the colours (``default_colors(n)``
+    when ``colors`` is None)."""
+    curves = list(curves) if isinstance(curves, list | tuple) else [curves]
+    labels = list(labels) if labels is not None else [None] * len(curves)
+    return curves, labels, list(colors if colors is not None else default_colors(len(curves)))
 
 
 def ib_plane(
@@ -51,9 +55,8 @@ def ib_plane(
     """
     import matplotlib as mpl
 
-    curves = _as_list(curves)
-    labels = list(labels) if labels is not None else [None] * len(curves)
-    colors = colors if colors is not None else mpl.colormaps["viridis"](np.linspace(0.0, 0.8, max(len(curves), 1)))
+    curves, labels, colors = _curves_labels_colors(
+        curves, labels, colors, lambda n: mpl.colormaps["viridis"](np.linspace(0.0, 0.8, max(n, 1))))
     fig, ax = new_axes(ax)
     top = 0.0
     for i, (curve, label, color) in enumerate(zip(curves, labels, colors, strict=False)):
@@ -153,9 +156,7 @@ def ib_bifurcation_diagram(
     -------
     matplotlib Figure
     """
-    curves = _as_list(curves)
-    labels = list(labels) if labels is not None else [None] * len(curves)
-    colors = colors if colors is not None else ["C0", "C3", "C2", "C1"]
+    curves, labels, colors = _curves_labels_colors(curves, labels, colors, lambda n: ["C0", "C3", "C2", "C1"])
     markers = ["o", "x", "+", "s"]
     fig, ax = new_axes(ax)
     for i, (curve, label) in enumerate(zip(curves, labels, strict=False)):

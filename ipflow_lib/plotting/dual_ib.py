@@ -154,16 +154,10 @@ def dual_ib_prediction_error(result, axes=None):
 
 
 def dual_ib_family_residual(result, ax=None):
-    """Distance of the decoders from the exponential family of p(y|x), against β (log-log).
+    """Distance of the decoders from the exponential family of p(y|x) (nats), against β (log-log).
 
-    Parameters
-    ----------
-    result : experiments.dual_ib.Result
-    ax : Axes, optional
-
-    Returns
-    -------
-    matplotlib Figure
+    ``result``: ``experiments.dual_ib.Result`` (``family_residual``, ``family_residual_markov``); drawn on
+    ``ax`` (a new Axes if None); returns the Figure. Piran et al. (2020): the dual IB keeps the family.
     """
     fig, ax = new_axes(ax)
     floor = 1e-17
@@ -218,14 +212,8 @@ def variational_plane(result, axes=None):
 def variational_accuracy(result, ax=None):
     """Train and test accuracy against β for each objective (mean over seeds, band: one standard deviation).
 
-    Parameters
-    ----------
-    result : experiments.variational_dual_ib.Result
-    ax : Axes, optional
-
-    Returns
-    -------
-    matplotlib Figure
+    ``result``: ``experiments.variational_dual_ib.Result``; drawn on ``ax`` (a new Axes if None); returns
+    the Figure.
     """
     fig, ax = new_axes(ax)
     for i, kind in enumerate(result.kinds):

@@ -12,13 +12,19 @@ from .information_plane import information_plane
 from .style import LABELS, layer_colors, new_axes
 
 __all__ = [
+    "ESTIMATOR_TITLES",
     "compression_bars",
     "deterministic_ceiling",
+    "digits_planes",
     "estimator_curves",
-    "ground_truth_gaussians",
     "estimator_planes",
+    "ground_truth_gaussians",
+    "lens_curves",
+    "lens_planes",
     "noisy_ground_truth",
     "plugin_bias",
+    "regime_compression",
+    "regime_planes",
 ]
 
 
@@ -131,8 +137,8 @@ def estimator_planes(
 ):
     """A grid of information planes, one per panel: ``{title: (i_xt, i_ty, epochs)}``.
 
-    Each ``i_xt``, ``i_ty`` has shape (n_nets, n_epochs, n_layers) in bits and ``epochs`` (n_epochs,);
-    drawn with :func:`ipflow_lib.plotting.information_plane` (mean over nets, coloured by epoch).
+    Each ``i_xt``, ``i_ty`` has shape (n_networks, n_logged, n_layers) in bits and ``epochs`` (n_logged,);
+    drawn with :func:`ipflow_lib.plotting.information_plane` (mean over networks, coloured by epoch).
     """
     fig, axes = _grid(len(panels), ncols, panel_size)
     for ax, (title, (i_xt, i_ty, epochs)) in zip(axes, panels.items(), strict=True):
@@ -154,9 +160,9 @@ def estimator_curves(
 ):
     """I(X;T) (or I(T;Y)) against epoch per layer, one panel per entry ``{title: (values, epochs)}``.
 
-    ``values`` has shape (n_nets, n_epochs, n_layers) in bits; lines are the mean over nets and the
+    ``values`` has shape (n_networks, n_logged, n_layers) in bits; lines are the mean over networks and the
     band the interquartile range. ``stderr`` (same keys, same shape) adds Monte Carlo error bars
-    (± 2 s.e., averaged over nets). ``layers`` selects layer indices (default: all).
+    (± 2 s.e., averaged over networks). ``layers`` selects layer indices (default: all).
     """
     fig, axes = _grid(len(panels), ncols, panel_size)
     for ax, (title, (values, epochs)) in zip(axes, panels.items(), strict=True):
@@ -188,9 +194,9 @@ def compression_bars(
     ncols: int = 2,
     panel_size=(5.0, 3.4),
 ):
-    """Grouped bars, one panel per entry ``{title: {label: (n_nets, n_layers) array}}``.
+    """Grouped bars, one panel per entry ``{title: {label: (n_networks, n_layers) array}}``.
 
-    Each bar is the mean over nets for one layer and label, with ± one standard deviation; used for the
+    Each bar is the mean over networks for one layer and label, with ± one standard deviation; used for the
     compression max_t I(X;T) − I(X;T)_final of every regime under one estimator per panel.
     """
     fig, axes = _grid(len(panels), ncols, panel_size)
@@ -207,3 +213,65 @@ def compression_bars(
         ax.axhline(0, color="k", lw=0.8)
     axes[0].legend(fontsize=7)
     return fig
+
+
+#: Display names of the estimators of the compression-debate and digits experiments (panel titles).
+ESTIMATOR_TITLES = {
+    "bins10": "binning, 10 bins", "bins30": "binning, 30 bins", "bins100": "binning, 100 bins",
+    "adaptive30": "binning, own range", "kde_upper": "KDE upper", "kde_lower": "KDE lower",
+    "noisy": "noisy layer, Monte Carlo",
+}
+_TWELVE_BIT_H_X = 12.0  # log2 4096: the ceiling of I(X;T) on the 12-bit task
+
+
+def _twelve_bit_h_y() -> float:
+    from ..datasets import TWELVE_BIT_CEILING
+
+    return float(TWELVE_BIT_CEILING["i_ty"])
+
+
+def lens_planes(result, estimators: Sequence[str] = tuple(ESTIMATOR_TITLES), ncols: int = 4):
+    """The first regime of a compression-debate result seen through every estimator: one information plane each.
+
+    ``result``: :class:`ipflow_lib.experiments.compression_debate.Result`; ``estimators`` picks the panels
+    (those missing from the first regime are skipped). Chapter 5, section 2.
+    """
+    lens = result.estimates[result.regimes[0]]
+    panels = {ESTIMATOR_TITLES.get(k, k): (lens[k].i_xt, lens[k].i_ty, lens[k].epochs)
+              for k in estimators if k in lens}
+    return estimator_planes(panels, h_x=_TWELVE_BIT_H_X, h_y=_twelve_bit_h_y(), ncols=ncols)
+
+
+def lens_curves(result, estimators: Sequence[str] = ("bins30", "adaptive30", "kde_upper", "noisy"), ncols: int = 4):
+    """I(X;T) of every layer against epoch in the first regime, one panel per estimator, with the Monte Carlo
+    standard errors of ``"noisy"`` as error bars (:func:`estimator_curves`). Chapter 5, section 2."""
+    lens = result.estimates[result.regimes[0]]
+    panels = {ESTIMATOR_TITLES.get(k, k): (lens[k].i_xt, lens[k].epochs) for k in estimators if k in lens}
+    stderr = {ESTIMATOR_TITLES["noisy"]: lens["noisy_stderr"].i_xt} if "noisy_stderr" in lens else None
+    return estimator_curves(panels, stderr=stderr, ceiling=_TWELVE_BIT_H_X, ncols=ncols)
+
+
+def regime_planes(result, estimator: str = "kde_upper", ncols: int = 4):
+    """One information plane per regime of a compression-debate result, all through ``estimator``
+    (Saxe et al.'s 2 × 2 design: tanh / ReLU × mini-batch / full batch). Chapter 5, section 3."""
+    title = ESTIMATOR_TITLES.get(estimator, estimator)
+    panels = {f"{r}, {title}": (result.estimates[r][estimator].i_xt, result.estimates[r][estimator].i_ty,
+                                result.estimates[r][estimator].epochs) for r in result.regimes}
+    return estimator_planes(panels, h_x=_TWELVE_BIT_H_X, h_y=_twelve_bit_h_y(), ncols=ncols)
+
+
+def regime_compression(result, estimators: Sequence[str] = ("kde_upper", "bins30")):
+    """Bars of the compression max_t I(X;T) − final I(X;T) of every layer and regime (``result.compression``),
+    one panel per estimator (:func:`compression_bars`). Chapter 5, section 3."""
+    panels = {f"compression, {ESTIMATOR_TITLES.get(e, e)}": {r: result.compression(r, e) for r in result.regimes}
+              for e in estimators}
+    return compression_bars(panels, ylabel="max over epochs of I(X;T) − final I(X;T) [bits]")
+
+
+def digits_planes(result, estimators: Sequence[str] = ("adaptive30", "kde_upper", "noisy"), ncols: int = 3):
+    """Information planes of the digits MLPs, one per activation and estimator, with the ceilings
+    log2 N and H(Y). ``result``: :class:`ipflow_lib.experiments.digits_probes.Result`. Chapter 5, section 4."""
+    panels = {f"{act}, {ESTIMATOR_TITLES.get(e, e)}": (result.estimates[act][e]["i_xt"],
+                                                        result.estimates[act][e]["i_ty"], result.logged_epochs)
+              for act in result.estimates for e in estimators}
+    return estimator_planes(panels, h_x=float(np.log2(result.n_samples)), h_y=result.h_y, ncols=ncols)

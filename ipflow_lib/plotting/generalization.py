@@ -46,7 +46,7 @@ def information_planes(i_xt, i_ty, epochs, titles: Sequence[str], *, h_x=None, h
 
     Parameters
     ----------
-    i_xt, i_ty : sequences (n_panels,) of arrays (n_nets, n_logged, n_layers), bits -- layers may differ
+    i_xt, i_ty : sequences (n_panels,) of arrays (n_networks, n_logged, n_layers), bits -- layers may differ
         between panels (columns that are all NaN are dropped)
     epochs : (n_logged,) logged epochs
     titles : (n_panels,) panel titles
@@ -77,7 +77,7 @@ def label_information_by_size(epochs, i_ty, train_fractions, *, layer: int, laye
     Parameters
     ----------
     epochs : (n_logged,)
-    i_ty : (n_sizes, n_seeds, n_logged, n_layers), bits
+    i_ty : (n_sizes, n_networks, n_logged, n_layers), bits
     train_fractions : (n_sizes,)
     layer : index of the layer drawn
     """
@@ -104,7 +104,7 @@ def final_layers_by_size(i_xt, i_ty, train_fractions, *, ax=None, h_x=None, h_y=
 
     Parameters
     ----------
-    i_xt, i_ty : (n_sizes, n_seeds, n_layers), bits -- the layers at the end of training
+    i_xt, i_ty : (n_sizes, n_networks, n_layers), bits -- the layers at the end of training
     train_fractions : (n_sizes,)
     bound : optional (x, y) arrays of an IB bound
     """
@@ -190,7 +190,7 @@ def layers_against_bound(bound_x, bound_y, i_xt, i_ty, train_fractions, *, i_xy=
     Parameters
     ----------
     bound_x, bound_y : (n_points,) the bound (bits)
-    i_xt, i_ty : (n_sizes, n_seeds, n_layers), bits -- I(T;Y) measured with the bound's noisy labels
+    i_xt, i_ty : (n_sizes, n_networks, n_layers), bits -- I(T;Y) measured with the bound's noisy labels
     train_fractions : (n_sizes,)
     """
     i_xt, i_ty = _check("i_xt", i_xt, 3), _check("i_ty", i_ty, 3)
@@ -220,13 +220,13 @@ def beta_per_layer(beta, train_fractions, *, layer_names=None, critical_beta=Non
 
     Parameters
     ----------
-    beta : (n_sizes, n_seeds, n_layers) -- inf where the layer is fitted by β → ∞
+    beta : (n_sizes, n_networks, n_layers) -- inf where the layer is fitted by β → ∞
     train_fractions : (n_sizes,)
     critical_beta : optional, drawn as a horizontal line
     """
     beta = _check("beta", beta, 3)
     fig, ax = new_axes(ax)
-    n_sizes, n_nets, n_layers = beta.shape
+    n_sizes, n_networks, n_layers = beta.shape
     x = np.arange(1, n_layers + 1)
     finite = beta[np.isfinite(beta)]
     top = 2.0 * finite.max() if finite.size else 10.0
@@ -234,7 +234,7 @@ def beta_per_layer(beta, train_fractions, *, layer_names=None, critical_beta=Non
     colors = _size_colors(n_sizes)
     for s, (f, color) in enumerate(zip(train_fractions, colors, strict=True)):
         jitter = (s - (n_sizes - 1) / 2) * 0.04
-        ax.plot(np.repeat(x[None, :] + jitter, n_nets, 0).ravel(), shown[s].ravel(), ".", ms=2, color=color,
+        ax.plot(np.repeat(x[None, :] + jitter, n_networks, 0).ravel(), shown[s].ravel(), ".", ms=2, color=color,
                 alpha=0.35)
         med = np.quantile(shown[s], 0.5, axis=0, method="inverted_cdf")  # a value some network has
         ax.plot(x + jitter, med, marker="o", color=color, lw=1.1, label=f"{100 * f:g} %")
@@ -257,8 +257,8 @@ def bounds_versus_size(n_train, gap, bound, classical, *, layer_names: Sequence[
     Parameters
     ----------
     n_train : (n_sizes,) m
-    gap : (n_sizes, n_seeds) measured test error − training error
-    bound : (n_sizes, n_seeds, n_layers) input compression bound per layer
+    gap : (n_sizes, n_networks) measured test error − training error
+    bound : (n_sizes, n_networks, n_layers) input compression bound per layer
     classical : (n_sizes,) the H(X) bound
     layers : indices of the layers whose bounds are drawn
     """
@@ -292,8 +292,8 @@ def bound_over_training(epochs, gap, bound, classical: float, *, layer_names: Se
     Parameters
     ----------
     epochs : (n_logged,)
-    gap : (n_seeds, n_logged)
-    bound : (n_seeds, n_logged, n_layers)
+    gap : (n_networks, n_logged)
+    bound : (n_networks, n_logged, n_layers)
     classical : the H(X) bound for this size
     """
     gap, bound = _check("gap", gap, 2), _check("bound", bound, 3)

@@ -32,7 +32,7 @@ def information_plane(
 
     Parameters
     ----------
-    i_xt, i_ty : arrays (n_nets, n_epochs, n_layers), bits
+    i_xt, i_ty : arrays (n_networks, n_epochs, n_layers), bits
         Points are averaged over networks (SZT17 Fig. 2); ``show_networks`` also draws each network faintly.
     epochs : (n_epochs,) logged epochs (colour, log scale)
     h_x, h_y : ceilings drawn as dashed lines: log2 of the number of inputs and H(Y), in bits
@@ -44,7 +44,7 @@ def information_plane(
     i_xt, i_ty, epochs = np.asarray(i_xt), np.asarray(i_ty), np.asarray(epochs)
     if i_xt.shape != i_ty.shape or i_xt.ndim != 3 or i_xt.shape[1] != epochs.size:
         raise ValueError(
-            f"i_xt and i_ty must have shape (n_nets, n_epochs, n_layers) with n_epochs = len(epochs) "
+            f"i_xt and i_ty must have shape (n_networks, n_epochs, n_layers) with n_epochs = len(epochs) "
             f"= {epochs.size}; got {i_xt.shape} and {i_ty.shape}"
         )
     fig, ax = new_axes(ax, figsize=(6.4, 4.6))
@@ -108,8 +108,8 @@ def gradient_snr(epochs, grad_mean, grad_std, *, weight_norm=None, transitions=N
     Parameters
     ----------
     epochs : (n_epochs,) logged epochs
-    grad_mean, grad_std : (n_nets, n_epochs, n_layers)
-    weight_norm : optional (n_nets, n_epochs, n_layers); if given both are divided by ||W|| (as in the paper)
+    grad_mean, grad_std : (n_networks, n_epochs, n_layers)
+    weight_norm : optional (n_networks, n_epochs, n_layers); if given both are divided by ||W|| (as in the paper)
     transitions : optional (n_layers,) epochs of the drift -> diffusion transition, marked by vertical lines
     """
     epochs = np.asarray(epochs)

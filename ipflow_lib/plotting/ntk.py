@@ -183,7 +183,7 @@ def ntk_information_plane(result, split: int = 1, w_stds=None):
 def ntk_gap_scatter(result, quantity: str = "i_xz_nce", split: int = 1, correlations=None):
     """The Gibbs-loss generalisation gap against ``quantity`` over the whole (σ_w, t) grid, per task.
 
-    Points are coloured by log₁₀ t; ``correlations`` (from ``gap_correlations``) adds Spearman's ρ to titles.
+    Points are coloured by log₁₀ t; ``correlations`` (from ``Result.gap_correlations()``) adds Spearman's ρ to titles.
     """
     n = len(result.tasks)
     fig, axes = new_axes(nrows=1, ncols=n, figsize=(3.8 * n, 3.4))
