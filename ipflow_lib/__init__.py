@@ -16,6 +16,7 @@ An executable companion to R. Shwartz-Ziv, *Information Flow in Deep Neural Netw
 ``trajectories``  analysis of logged curves: compression, phase times, first epoch reaching, one bootstrap
 ``experiments``   one module per chapter experiment: Config, PRESETS, run(config) -> Result (cached)
 ``exercises``     self-check exercises: the student's answer checked and explained
+``course``        the course plan (sessions, goals, exercises) and each chapter's measured runtime
 ``plotting``      the book's figures (plotting never computes)
 ``cli``           the ``ipflow`` command
 
@@ -46,6 +47,7 @@ _SUBMODULES = {
     "trajectories",
     "experiments",
     "exercises",
+    "course",
     "plotting",
     "cli",
 }

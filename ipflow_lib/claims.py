@@ -51,11 +51,23 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .trajectories import bootstrap, compression, drift_diffusion_transition, first_epoch_reaching, phase_times
+from .trajectories import (
+    after_run,
+    bootstrap_interval,
+    compression,
+    decades,
+    drift_diffusion_transition,
+    first_epoch_reaching,
+    noise_floor,
+    onset_above_floor,
+    phase_times,
+    spearman,
+)
 
 __all__ = [
     "BOOTSTRAP_SEED",
@@ -97,6 +109,7 @@ __all__ = [
     "glue_values",
     "markdown_table",
     "scorecard",
+    "verdict_counts",
 ]
 
 #: The fixed set of verdicts.
@@ -238,6 +251,28 @@ def glue_values(card: Sequence[Claim]) -> dict[str, float | str]:
         out.update({f"{key}_verdict": c.verdict, f"{key}_sentence": c.sentence(), f"{key}_estimate": c.estimate,
                     f"{key}_lo": c.interval[0], f"{key}_hi": c.interval[1], f"{key}_lenses": f"{c.lenses[0]} of "
                     f"{c.lenses[1]}"})
+    return out
+
+
+def verdict_counts(card: Sequence[Claim]) -> dict[str, dict[str, int]]:
+    """How many claims of each paper got each verdict: ``{paper: {verdict: count}}``.
+
+    The paper is :attr:`Claim.source` up to its first year ("Shwartz-Ziv, Painsky & Tishby 2019, Sec. 3" →
+    "Shwartz-Ziv, Painsky & Tishby 2019"; the whole source when it has no year); papers in the order of their
+    first claim in ``card``, verdicts in the order of :data:`VERDICTS`, every verdict present (0 when none). The
+    counts over all papers sum to ``len(card)``.
+
+    Examples
+    --------
+    >>> c = Claim("a", "P, Q & R 2020, Sec. 1", "", "", 1.0, "", (0.0, 2.0), (1, 1), "mixed", "")
+    >>> verdict_counts([c, dataclasses.replace(c, verdict="supported")])["P, Q & R 2020"]
+    {'supported': 1, 'contradicted': 0, 'mixed': 1, 'not testable here': 0}
+    """
+    out: dict[str, dict[str, int]] = {}
+    for c in card:
+        year = re.match(r"(.*?\b(19|20)\d\d[a-z]?)\b", c.source)
+        paper = (year.group(1) if year else c.source).strip()
+        out.setdefault(paper, dict.fromkeys(VERDICTS, 0))[c.verdict] += 1
     return out
 
 
@@ -425,13 +460,13 @@ SPECS: dict[str, _Spec] = {
         f"{_DUAL}, Sec. 4", "The dual IB leaves the trivial solution (splits) at a smaller β than the IB.",
         "dual-ib: analytic first critical β of the dual IB over that of the IB, 5-point example (interval: "
         "range over the 5-point and 12-bit problems); supported below 1.", "ratio", 1.0, "below", _CH7,
-        "Bifurcations: the dual IB splits earlier"),
+        "Bifurcations: does the dual IB split earlier?"),
     "dualib-exponential-family": _Spec(
         f"{_DUAL}, Sec. 5", "For exponential-family p(y|x) the dual IB's decoders stay in the family.",
         "dual-ib, random family (2 statistics, 6 labels): largest distance of the dual IB's decoder from the family "
         f"over β (nats), not testable if the IB's is also below the tolerance; supported below "
         f"{FAMILY_TOL_NATS:g} nats.", "nats", FAMILY_TOL_NATS, "below", _CH7,
-        "Exponential families stay exponential families"),
+        "Do exponential families stay exponential families?"),
     "dualib-predicts-unseen": _Spec(
         f"{_DUAL}, Secs. 3, 6", "The dual IB predicts better on unseen data (finite samples).",
         "needs both methods fit on an empirical p̂(x, y) and scored on held-out inputs.", "", float("nan"),
@@ -480,37 +515,21 @@ def _not_testable(claim_id: str, reason: str) -> Claim:
 
 
 # ----------------------------------------------------------------------------------------------
-# Statistics of networks (private; generic ones may move to trajectories)
+# The trajectory helpers of :mod:`ipflow_lib.trajectories`, bound to the claims' constants
 # ----------------------------------------------------------------------------------------------
 def _interval(statistic: Callable[[np.ndarray], float], n_networks: int) -> tuple[float, float]:
-    lo, hi = bootstrap(statistic, n_networks, N_BOOTSTRAP, BOOTSTRAP_SEED)
-    return float(lo), float(hi)
+    """:func:`~ipflow_lib.trajectories.bootstrap_interval` with :data:`N_BOOTSTRAP` and :data:`BOOTSTRAP_SEED`."""
+    return bootstrap_interval(statistic, n_networks, N_BOOTSTRAP, BOOTSTRAP_SEED)
 
 
 def _noise_floor(i_xt, floor: float = COMPRESSION_FLOOR_BITS) -> np.ndarray:
-    """Per layer, max(floor, NOISE_SE · sd / √n) of the final values of ``i_xt`` (n_networks, n_logged, n_layers)."""
-    i_xt = np.asarray(i_xt, dtype=float)
-    n = i_xt.shape[0]
-    sd = i_xt[:, -1].std(axis=0, ddof=1) if n > 1 else np.zeros(i_xt.shape[2])
-    return np.maximum(floor, NOISE_SE * np.nan_to_num(sd) / math.sqrt(n))
-
-
-def _onsets(mean_i_xt, epochs, floor) -> np.ndarray:
-    """Per layer, the epoch of the peak of ``mean_i_xt`` (n_logged, n_layers) when the fall from the peak to the
-    end exceeds ``floor`` (n_layers,); NaN otherwise."""
-    mean_i_xt = np.asarray(mean_i_xt, dtype=float)
-    drop = compression(mean_i_xt, axis=0)
-    peak = np.asarray(epochs, dtype=float)[np.argmax(mean_i_xt, axis=0)]
-    return np.where(drop > floor, peak, np.nan)
+    """:func:`~ipflow_lib.trajectories.noise_floor` with :data:`NOISE_SE` standard errors."""
+    return noise_floor(i_xt, floor, NOISE_SE)
 
 
 def _after_run(epoch, epochs):
-    """``epoch`` with NaN (never happened) replaced by NEVER_FACTOR × the last logged epoch."""
-    return np.where(np.isfinite(epoch), epoch, NEVER_FACTOR * float(np.asarray(epochs)[-1]))
-
-
-def _decades(a, b):
-    return np.log10((np.asarray(a, dtype=float) + 1.0) / (np.asarray(b, dtype=float) + 1.0))
+    """:func:`~ipflow_lib.trajectories.after_run` at :data:`NEVER_FACTOR` × the last logged epoch."""
+    return after_run(epoch, epochs, NEVER_FACTOR)
 
 
 def _fit_epoch(train_acc, epochs) -> float:
@@ -524,7 +543,7 @@ def _most_of_training(i_xt, epochs) -> tuple[float, tuple[float, float]]:
     span = max(epochs[-1] - epochs[0], 1.0)
 
     def stat(pick):
-        onset = _onsets(i_xt[pick].mean(axis=0), epochs, floor)
+        onset = onset_above_floor(i_xt[pick].mean(axis=0), epochs, floor)
         return float(np.mean(np.where(np.isfinite(onset), (epochs[-1] - onset) / span, 0.0)))
 
     return stat(np.arange(i_xt.shape[0])), _interval(stat, i_xt.shape[0])
@@ -536,12 +555,12 @@ def _onset_after_fit(i_xt, train_acc, epochs, acc_epochs) -> tuple[float, tuple[
     floor = _noise_floor(i_xt)
 
     def stat(pick):
-        onset = _onsets(i_xt[pick].mean(axis=0), epochs, floor)
+        onset = onset_above_floor(i_xt[pick].mean(axis=0), epochs, floor)
         onset = onset[np.isfinite(onset)]
         if not onset.size:
             return float("nan")
         fit = _after_run(_fit_epoch(train_acc[pick], acc_epochs), acc_epochs)
-        return float(np.median(_decades(onset, fit)))
+        return float(np.median(decades(onset, fit)))
 
     return stat(np.arange(i_xt.shape[0])), _interval(stat, i_xt.shape[0])
 
@@ -649,12 +668,12 @@ def judge_szt17_compression_at_diffusion(plane) -> Claim:
     floor = _noise_floor(i_xt)
 
     def stat(pick):
-        onset = _onsets(i_xt[pick].mean(axis=0), epochs, floor)
+        onset = onset_above_floor(i_xt[pick].mean(axis=0), epochs, floor)
         ok = np.isfinite(onset)
         if not ok.any():
             return float("nan")
         snr = _after_run(drift_diffusion_transition(gm[pick], gs[pick], epochs), epochs)
-        return float(np.median(np.abs(_decades(onset[ok], snr[ok]))))
+        return float(np.median(np.abs(decades(onset[ok], snr[ok]))))
 
     est = stat(np.arange(i_xt.shape[0]))
     if not np.isfinite(est):
@@ -678,7 +697,7 @@ def judge_szt17_diffusion_at_fitting(plane) -> Claim:
     def stat(pick):
         snr = _after_run(drift_diffusion_transition(gm[pick], gs[pick], epochs), epochs)
         fit = _after_run(_fit_epoch(acc[pick], epochs), epochs)
-        return float(np.median(np.abs(_decades(snr, fit))))
+        return float(np.median(np.abs(decades(snr, fit))))
 
     return _claim(claim_id, stat(np.arange(acc.shape[0])), _interval(stat, acc.shape[0]))
 
@@ -748,7 +767,7 @@ def judge_szt17_depth_fit(depth) -> Claim:
     def stat(pick):
         first = _after_run(_fit_epoch(acc[0][pick], epochs), epochs)
         last = _after_run(_fit_epoch(acc[-1][pick], epochs), epochs)
-        return float(_decades(first, last))
+        return float(decades(first, last))
 
     return _claim("szt17-depth-fit", stat(np.arange(acc.shape[1])), _interval(stat, acc.shape[1]))
 
@@ -777,7 +796,7 @@ def judge_szt17_depth_compression(depth) -> Claim:
                                                         "compresses in this run")
 
     def stat(pick):
-        return float(_decades(_after_run(end(0, pick), epochs), _after_run(end(-1, pick), epochs)))
+        return float(decades(_after_run(end(0, pick), epochs), _after_run(end(-1, pick), epochs)))
 
     return _claim("szt17-depth-compression", stat(everyone), _interval(stat, x.shape[1]))
 
@@ -832,15 +851,6 @@ def judge_spt_bound_tighter(generalization) -> Claim:
     return _claim("spt-bound-tighter", stat(np.arange(bound.size)), _interval(stat, bound.size))
 
 
-def _spearman(a, b) -> float:
-    from scipy.stats import rankdata
-
-    ra, rb = rankdata(a), rankdata(b)
-    if np.ptp(ra) == 0 or np.ptp(rb) == 0:
-        return float("nan")
-    return float(np.corrcoef(ra, rb)[0, 1])
-
-
 def judge_spt_bound_orders_gaps(generalization) -> Claim:
     """Across training sizes, the bound orders the networks as their measured generalisation gaps.
 
@@ -854,7 +864,7 @@ def judge_spt_bound_orders_gaps(generalization) -> Claim:
         return _not_testable("spt-bound-orders-gaps", "fewer than 3 training sizes")
 
     def stat(pick):
-        return _spearman(bound[:, pick].mean(axis=1), gap[:, pick].mean(axis=1))
+        return spearman(bound[:, pick].mean(axis=1), gap[:, pick].mean(axis=1))
 
     return _claim("spt-bound-orders-gaps", stat(np.arange(bound.shape[1])), _interval(stat, bound.shape[1]))
 
@@ -1022,7 +1032,7 @@ def judge_sza_information_tracks_gap(ensembles) -> Claim:
         gibbs = np.asarray(task.quantities["gibbs"], dtype=float)
         gap, info = (gibbs[1] - gibbs[0]).ravel(), np.asarray(task.quantities[lens], dtype=float)[1].ravel()
         ok = np.isfinite(gap) & np.isfinite(info)
-        return _spearman(gap[ok], info[ok]) if ok.sum() >= 3 else float("nan")
+        return spearman(gap[ok], info[ok]) if ok.sum() >= 3 else float("nan")
 
     return _ntk_claim("sza-information-tracks-gap", ensembles, per_task)
 

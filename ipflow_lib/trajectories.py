@@ -9,7 +9,13 @@ quote:
 ``phase_times``                 epochs of the fitting and compression phases of each layer (SZT17 Sec. 5, Fig. 5)
 ``first_epoch_reaching``        the first logged epoch at which a curve reaches a level
 ``drift_diffusion_transition``  the first logged epoch at which the gradient SNR falls below 1 (SZT17 Fig. 4)
+``noise_floor``                 per layer, the smallest fall of I(X;T) that counts as compression
+``onset_above_floor``           per layer, the epoch of the peak of a curve whose fall exceeds a floor
+``after_run``                   an epoch that never happened, placed after the run (for comparing epochs)
+``decades``                     log10((a + 1)/(b + 1)): epochs compared on the book's log axes
+``spearman``                    Spearman rank correlation of two sequences (NaN for a constant one)
 ``bootstrap``                   5–95 % intervals of any statistic of resampled networks (the one bootstrap)
+``bootstrap_interval``          :func:`bootstrap` of a scalar statistic, as a (lo, hi) pair
 ``bootstrap_phase_times``       :func:`bootstrap` of :func:`phase_times` of the mean over networks
 ``compare_epochs``              shallow against deep: how many times sooner, and do the intervals separate
 ``epochs_text``                 a list of epochs for prose, "never" where an epoch is NaN
@@ -19,20 +25,27 @@ Units: information in bits, time in epochs. Nothing here trains or plots.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
 __all__ = [
+    "after_run",
     "bootstrap",
+    "bootstrap_interval",
     "bootstrap_phase_times",
     "compare_epochs",
     "compression",
     "compression_onset",
+    "decades",
     "drift_diffusion_transition",
     "epochs_text",
     "first_epoch_reaching",
+    "noise_floor",
+    "onset_above_floor",
     "phase_times",
+    "spearman",
 ]
 
 PHASE_KEYS = ("fit_epoch", "compression_start", "compression_end", "compression_bits")
@@ -156,6 +169,120 @@ def phase_times(
     return out
 
 
+def noise_floor(i_xt, floor: float = 0.1, n_se: float = 2.0) -> np.ndarray:
+    """Per layer, the smallest fall of the network-mean I(X;T) that counts as compression, bits.
+
+    The floor is max(``floor``, ``n_se`` · sd / √n), sd the standard deviation (ddof 1) over the n networks of
+    the layer's *final* value: a fixed part (the maximum of a noisy curve always lies above its end) and the
+    across-network noise of the end point (``n_se`` standard errors). With one network sd is taken as 0.
+
+    Parameters
+    ----------
+    i_xt : (n_networks, n_logged, n_layers), bits
+    floor : fixed part, bits ≥ 0
+    n_se : standard errors of the across-network noise, ≥ 0
+
+    Returns
+    -------
+    (n_layers,) float, bits
+
+    Raises
+    ------
+    ValueError
+        ``i_xt`` not 3-d, or ``floor`` / ``n_se`` negative.
+
+    Examples
+    --------
+    >>> x = np.zeros((4, 3, 2)); x[:, -1, 1] = [0.0, 1.0, 0.0, 1.0]  # layer 2 ends at 0 or 1 bit
+    >>> noise_floor(x).round(3)
+    array([0.1  , 0.577])
+    """
+    i_xt = np.asarray(i_xt, dtype=float)
+    if i_xt.ndim != 3:
+        raise ValueError(f"i_xt must have shape (n_networks, n_logged, n_layers), got {i_xt.shape}")
+    if floor < 0 or n_se < 0:
+        raise ValueError(f"floor and n_se must be ≥ 0, got {floor} and {n_se}")
+    n = i_xt.shape[0]
+    sd = i_xt[:, -1].std(axis=0, ddof=1) if n > 1 else np.zeros(i_xt.shape[2])
+    return np.maximum(floor, n_se * np.nan_to_num(sd) / math.sqrt(n))
+
+
+def onset_above_floor(mean_i_xt, epochs, floor) -> np.ndarray:
+    """Per layer, the logged epoch of the peak of ``mean_i_xt`` when its fall from the peak to the end is
+    *larger* than ``floor``; NaN otherwise (the compression onset against a per-layer :func:`noise_floor`).
+
+    Parameters
+    ----------
+    mean_i_xt : (n_logged, n_layers), bits -- e.g. the mean over networks
+    epochs : (n_logged,) logged epochs
+    floor : float or (n_layers,), bits
+
+    Returns
+    -------
+    (n_layers,) float, epochs
+
+    Raises
+    ------
+    ValueError
+        On mismatched shapes.
+
+    Examples
+    --------
+    >>> onset_above_floor(np.array([[3.0, 1.0], [5.0, 2.0], [4.0, 3.0]]), [0, 10, 20], 0.5)
+    array([10., nan])
+    """
+    mean_i_xt, epochs = np.asarray(mean_i_xt, dtype=float), np.asarray(epochs, dtype=float)
+    if mean_i_xt.ndim != 2 or mean_i_xt.shape[0] != epochs.size:
+        raise ValueError(f"mean_i_xt must have shape (n_logged, n_layers) with n_logged = len(epochs) = "
+                         f"{epochs.size}, got {mean_i_xt.shape}")
+    drop = compression(mean_i_xt, axis=0)
+    peak = epochs[np.argmax(mean_i_xt, axis=0)]
+    return np.where(drop > np.asarray(floor, dtype=float), peak, np.nan)
+
+
+def after_run(epoch, epochs, factor: float = 2.0):
+    """``epoch`` (float or array) with NaN (the event never happened) replaced by ``factor`` × the last of
+    ``epochs``: an event that never happens is placed after the run when two epochs are compared.
+
+    >>> after_run(np.array([5.0, np.nan]), [0, 10, 100])
+    array([  5., 200.])
+    """
+    return np.where(np.isfinite(epoch), epoch, factor * float(np.asarray(epochs)[-1]))
+
+
+def decades(a, b):
+    """log10((a + 1)/(b + 1)): how many decades epoch ``a`` lies after epoch ``b`` (epochs + 1, as on the
+    book's log axes); arrays broadcast.
+
+    >>> float(decades(99, 9))
+    1.0
+    """
+    return np.log10((np.asarray(a, dtype=float) + 1.0) / (np.asarray(b, dtype=float) + 1.0))
+
+
+def spearman(a, b) -> float:
+    """Spearman rank correlation of two sequences of equal length (ties get mean ranks); NaN when either is
+    constant (no order to correlate).
+
+    Raises
+    ------
+    ValueError
+        ``a`` and ``b`` not 1-d of the same length ≥ 2.
+
+    >>> spearman([1, 2, 3, 4], [10, 20, 30, 1000]), spearman([1, 2, 3], [3, 2, 1])
+    (1.0, -1.0)
+    """
+    from scipy.stats import rankdata
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.ndim != 1 or a.shape != b.shape or a.size < 2:
+        raise ValueError(f"a and b must be 1-d of the same length ≥ 2, got {a.shape} and {b.shape}")
+    ra, rb = rankdata(a), rankdata(b)
+    if np.ptp(ra) == 0 or np.ptp(rb) == 0:
+        return float("nan")
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
 def first_epoch_reaching(values, epochs, level: float) -> float:
     """The first of ``epochs`` at which ``values`` (n_logged,) reaches ``level``; NaN if it never does.
 
@@ -276,6 +403,25 @@ def bootstrap(
     if isinstance(example, dict):
         return {key: intervals(stacked(lambda d, key=key: d[key])) for key in example}
     return intervals(stacked(lambda d: d))
+
+
+def bootstrap_interval(
+    statistic: Callable[[np.ndarray], float],
+    n_networks: int,
+    n_bootstrap: int = 200,
+    seed: int | np.random.Generator = 0,
+    percentiles=(5.0, 95.0),
+) -> tuple[float, float]:
+    """The (lo, hi) percentile interval of a scalar statistic of the networks: :func:`bootstrap` (same draws,
+    same NaN rule) returned as a pair of floats (NaN, NaN when the statistic is not typical of the resamples).
+
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0])
+    >>> lo, hi = bootstrap_interval(lambda pick: x[pick].mean(), 4)
+    >>> (lo, hi) == tuple(float(v) for v in bootstrap(lambda pick: x[pick].mean(), 4, 200, 0))
+    True
+    """
+    lo, hi = bootstrap(statistic, n_networks, n_bootstrap, seed, percentiles=percentiles)
+    return float(lo), float(hi)
 
 
 def bootstrap_phase_times(i_xt, i_ty, epochs, n_bootstrap, seed, **levels) -> dict[str, np.ndarray]:

@@ -22,7 +22,7 @@ LAYERS = (
     ("ensembles", "ntk", "variational", "probes"),  # trainers: JAX ensembles, NTK, torch VIB, torch probes
     ("trajectories",),  # analysis of logged curves (experiments compute their summaries with it)
     ("experiments",),  # Config, PRESETS, run(config) -> Result, cached
-    ("claims", "exercises"),  # the claims and their verdicts; self-check exercises, both read from results
+    ("claims", "exercises", "course"),  # claims and verdicts; self-check exercises; the course plan and runtimes
     ("plotting",),  # figures of results; never computes
     ("cli",),  # the `ipflow` command
     (PACKAGE,),  # the root package: lazy access to everything

@@ -109,7 +109,7 @@ def test_row_cells_match_header_and_escape_pipes():
     assert len(row) == len(claims.ROW_HEADER)
     assert "p(y\\|x)" in row[2]  # the claim text has p(y|x): escaped for the table
     assert row[5] == "supported" and row[4] == "1 of 1"
-    assert row[6] == "{doc}`Exponential families stay exponential families </chapters/07_dual_ib>`"
+    assert row[6] == "{doc}`Do exponential families stay exponential families? </chapters/07_dual_ib>`"
     table = claims.markdown_table([claim]).splitlines()
     assert len(table) == 3 and table[2].count(" | ") == len(claims.ROW_HEADER) - 1
 
@@ -438,3 +438,37 @@ def test_scorecard_on_real_quick_results(monkeypatch, capsys):
     assert all(np.isfinite(c.estimate) for c in card if c.verdict != "not testable here")
     with capsys.disabled():
         print("\n" + claims.markdown_table(card))
+
+
+def test_verdict_counts_group_by_paper_and_sum_to_the_card():
+    card = claims.scorecard({"information_plane": _plane(), "compression-debate": _debate()})
+    counts = claims.verdict_counts(card)
+    assert sum(sum(v.values()) for v in counts.values()) == len(card)
+    assert all(list(v) == list(VERDICTS) for v in counts.values())
+    assert list(counts)[0] == "Shwartz-Ziv & Tishby 2017"  # the first claim's paper first
+    assert list(counts) == ["Shwartz-Ziv & Tishby 2017", "Shwartz-Ziv, Painsky & Tishby 2019", "Saxe et al. 2018",
+                            "Goldfeld et al. 2019", "Piran, Shwartz-Ziv & Tishby 2020", "Shwartz-Ziv & Alemi 2020"]
+    saxe = counts["Saxe et al. 2018"]
+    by_id = {c.id: c for c in card}
+    assert sum(saxe.values()) == 2
+    assert saxe[by_id["saxe-relu-no-compression"].verdict] >= 1
+    # the counts are those of glue_values, split by paper
+    values = claims.glue_values(card)
+    for verdict in VERDICTS:
+        assert sum(v[verdict] for v in counts.values()) == values["n_" + verdict.replace(" ", "_")]
+
+
+def test_every_claim_links_to_a_section_that_exists():
+    """The evidence of each claim is a chapter of the book, and the section it names is a heading there."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    toc = (root / "_toc.yml").read_text()
+    for claim_id, spec in claims.SPECS.items():
+        page = root / f"{spec.evidence}.md"
+        assert page.is_file() and spec.evidence in toc, claim_id
+        headings = {line.lstrip("#").strip() for line in page.read_text().splitlines() if line.startswith("#")}
+        assert spec.section in headings, f"{claim_id}: no section {spec.section!r} in {page.name}"
+    # the row's link is a {doc} role to that page, titled by the section
+    row = claims.scorecard({})[0].row()
+    assert row[-1] == f"{{doc}}`{claims.SPECS[claims.scorecard({})[0].id].section} </chapters/02_information_plane>`"

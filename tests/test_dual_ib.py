@@ -213,6 +213,24 @@ def test_each_method_wins_its_own_distortion(result):
     assert result.distortion_gap["ib"].max() > 1e-4 and result.distortion_gap["dualib"].min() < -1e-4
     # and in the information plane the IB curve is on top (it is the optimum there)
     assert result.i_ty_gap.max() < 1e-6
+    assert result.summary()["own_objective"] == exp.own_distortion_order(result.distortion_gap)
+    assert exp.own_distortion_order(result.distortion_gap).startswith("each method has the smaller")
+    swapped = {"ib": result.distortion_gap["dualib"], "dualib": result.distortion_gap["ib"]}
+    assert exp.own_distortion_order(swapped).startswith("the methods do not")
+
+
+def test_error_order_names_the_method_ahead_and_where():
+    grid = np.linspace(0.0, 2.0, 9)  # 0, 0.25, ..., 2
+    assert exp.error_order(grid, -np.ones(9)) == "the dual IB at every I(X;T) of the grid"
+    assert exp.error_order(grid, np.ones(9)) == "the IB at every I(X;T) of the grid"
+    gap = np.where(grid < 0.8, -1e-3, 1e-3)
+    gap[0] = 0.0  # a tie (both trivial) is ignored
+    assert exp.error_order(grid, gap) == "the dual IB below 0.75 bits of I(X;T) and the IB above"
+    assert exp.error_order(grid, -gap) == "the IB below 0.75 bits of I(X;T) and the dual IB above"
+    assert exp.error_order(grid, np.zeros(9)).startswith("neither")
+    assert "changes 2 times" in exp.error_order(grid, np.where(np.abs(grid - 1) < 0.3, 1e-3, -1e-3))
+    with pytest.raises(ValueError, match="same shape"):
+        exp.error_order(grid, gap[:-1])
 
 
 def test_expected_distortions_by_brute_force():

@@ -112,3 +112,55 @@ def test_digits_probes_tiny_run():
     assert s["relu_kde_upper_comp"] == pytest.approx((i_xt.max(1) - i_xt[:, -1]).mean(0)[:-1].max())
     assert s["relu_kde_upper_first"] == pytest.approx(i_xt[:, -1, 0].mean())
     assert s["log2_n"] == pytest.approx(np.log2(1797)) and s["n_networks"] == 1
+
+
+def _two_lens_result():
+    """One regime, 3 networks, 3 layers (2 hidden + output); binning at 10 epochs, KDE at 3 of them."""
+    from ipflow_lib.ensembles import Estimates
+
+    all_epochs, kde_epochs = np.arange(10), np.array([0, 3, 9])
+    binned = np.full((3, 10, 3), 5.0)
+    binned[:, 5, 0] = 9.0  # a peak of layer 1 at epoch 5, which only the binning lens saw
+    binned[0, 3, 1] = 6.0  # network 0: layer 2 falls by 1 bit between epochs 3 and 9 (seen on common epochs)
+    kde = np.full((3, 3, 3), 4.0)
+    kde[:2, 1, 0] = 4.5  # networks 0 and 1 lose 0.5 bits in layer 1 by the KDE lens
+    estimates = {"tanh-minibatch": {"bins30": Estimates(all_epochs, binned, binned.copy()),
+                                    "kde_upper": Estimates(kde_epochs, kde, kde.copy())}}
+    acc = {"tanh-minibatch": np.full((3, 10), 0.5)}
+    return compression_debate.Result(config=compression_debate.Config(), regimes=("tanh-minibatch",),
+                                     logged_epochs=all_epochs, estimates=estimates, train_acc=acc, test_acc=acc,
+                                     train_loss=acc, layer_widths=(4, 3, 2))
+
+
+def test_lenses_are_compared_on_common_epochs():
+    r = _two_lens_result()
+    assert r.strongest_compression("tanh-minibatch", "bins30") == (pytest.approx(4.0), 1)  # all 10 epochs
+    common = r.on_common_epochs()
+    binned = common.estimates["tanh-minibatch"]["bins30"]
+    np.testing.assert_array_equal(binned.epochs, [0, 3, 9])
+    assert binned.i_xt.shape == (3, 3, 3) and common.logged_epochs.size == 10  # accuracies' epochs unchanged
+    # without the epoch-5 peak, only network 0's layer 2 compresses (1 bit): mean 1/3 bit, layer 2
+    assert common.strongest_compression("tanh-minibatch", "bins30") == (pytest.approx(1 / 3), 2)
+    assert r.estimates["tanh-minibatch"]["bins30"].i_xt.shape == (3, 10, 3)  # the original is not modified
+    s = r.summary()
+    assert s["n_logged"] == 10 and s["n_common_epochs"] == 3
+    assert s["tanh_minibatch_bins30_comp"] == pytest.approx(1 / 3) and s["tanh_minibatch_bins30_layer"] == 2
+    assert s["tanh_minibatch_bins30_n_compress"] == 1 and s["tanh_minibatch_bins30_n_flat"] == 2
+    assert s["tanh_minibatch_kde_upper_n_compress"] == 2 and s["tanh_minibatch_kde_upper_n_flat"] == 1
+    assert s["tanh_minibatch_kde_upper_networks"] == "2 of 3 networks compress, 1 does not"
+
+
+def test_compressing_networks_and_their_count():
+    i_xt = np.zeros((3, 2, 3))
+    i_xt[:, 0, 0] = [1.0, 0.2, 0.0]  # falls of 1, 0.2 and 0 bits in layer 1
+    i_xt[:, 0, 2] = 5.0  # the output layer's fall never counts
+    np.testing.assert_array_equal(compression_debate.compressing_networks(i_xt), [True, False, False])
+    np.testing.assert_array_equal(compression_debate.compressing_networks(i_xt, threshold=0.1), [True, True, False])
+    assert compression_debate.network_count([True, True]) == "all 2 networks compress"
+    assert compression_debate.network_count([False] * 3) == "none of the 3 networks compresses"
+    assert compression_debate.network_count([True, False, False]) == "1 of 3 networks compresses, 2 do not"
+    assert compression_debate.network_count([True, True, False]) == "2 of 3 networks compress, 1 does not"
+    with pytest.raises(ValueError, match="n_networks"):
+        compression_debate.compressing_networks(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="flags"):
+        compression_debate.network_count([])

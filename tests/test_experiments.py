@@ -84,8 +84,8 @@ def test_information_plane_summary_is_the_numbers_of_the_arrays():
 def test_information_plane_split_into_calls_gives_the_same_networks():
     """The networks are trained in ``n_calls`` threaded calls; each network's numbers depend on its seed only."""
     three_networks = TINY.training.replace(n_networks=3)
-    one = ip._compute(dataclasses.replace(TINY, training=three_networks, n_calls=1), None)
-    three = ip._compute(dataclasses.replace(TINY, training=three_networks, n_calls=3), None)
+    one = ip.compute(dataclasses.replace(TINY, training=three_networks, n_calls=1), None)
+    three = ip.compute(dataclasses.replace(TINY, training=three_networks, n_calls=3), None)
     for name in ("train_loss", "test_loss", "train_acc", "test_acc", "grad_mean", "weight_norm"):
         np.testing.assert_allclose(getattr(one, name), getattr(three, name), rtol=1e-4, atol=1e-5, err_msg=name)
     np.testing.assert_allclose(one.i_xt, three.i_xt, atol=1e-2)  # a few inputs may cross a bin edge

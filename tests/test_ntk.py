@@ -268,3 +268,18 @@ def test_digits_split_is_stratified_relabelled_and_train_standardised():
         digits((3, 3))
     with pytest.raises(ValueError, match="n_train"):
         digits((0, 1), n_train=500)
+
+
+def test_finite_width_verdict_reads_the_trend_and_the_floor():
+    from ipflow_lib.experiments.ntk_finite_width import width_verdict
+
+    falls = width_verdict([0.9, 0.4, 0.1], [0.8, 0.3, 0.05], floor_mean_hi=0.2, floor_var_hi=0.1)
+    assert falls.startswith("both errors fall at every step in width") and "within the sampling noise" in falls
+    above = width_verdict([0.9, 0.4, 0.3], [0.8, 0.3, 0.05], floor_mean_hi=0.2, floor_var_hi=0.1)
+    assert "above the sampling noise" in above
+    bumpy = width_verdict([0.9, 1.0, 0.1], [0.8, 0.3, 0.05], floor_mean_hi=0.2, floor_var_hi=0.1)
+    assert bumpy.startswith("the errors do not fall at every step")
+    rising = width_verdict([0.1, 0.4], [0.1, 0.3], floor_mean_hi=0.2, floor_var_hi=0.1)
+    assert rising.startswith("the errors do not fall with width")
+    with pytest.raises(ValueError, match="one length"):
+        width_verdict([0.1, 0.2], [0.1], 0.2, 0.1)

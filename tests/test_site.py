@@ -107,6 +107,11 @@ def test_page_renders_offline(site, browser, page):
         assert browser.execute_script("return document.querySelectorAll('mjx-container').length") > 0
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, f"{page}: console errors: {errors}"
+    wide = browser.execute_script(
+        "return [...document.querySelectorAll('main mjx-container[display=\"true\"], main div.cell_output pre')]"
+        ".filter(e => e.scrollWidth > e.clientWidth + 2).map(e => e.textContent.slice(0, 60));"
+    )
+    assert not wide, f"{page}: display equations or printed outputs wider than the column: {wide}"
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     stem = page.replace("/", "_").removesuffix(".html")

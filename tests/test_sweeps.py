@@ -264,6 +264,8 @@ def test_training_size_summary_is_the_numbers_of_the_arrays(sweep):
     assert summary["m_min"] == 205 and summary["m_max"] == 1843 and summary["n_networks"] == TINY.n_networks
     assert summary["paper_logged"] == 218 and summary["paper_every"] == 36  # every epoch up to 36, then log-spaced
     assert summary["sizes_list"] == "5 %, 45 %"
+    assert summary["steps_list"] == "1, 4" and summary["small_steps"] == 1 and summary["large_steps"] == 4  # 512
+    assert "full batch" in summary["small_batch_text"]  # 205 inputs fit in one mini-batch of 512
     assert sweep.size_titles([0]) == ["5 % of the data (m = 205)"]
     assert len(sweep.label_information_table().splitlines()) == len(FRACTIONS)
 

@@ -138,3 +138,80 @@ def test_compare_epochs_and_epochs_text():
     assert tr.compare_epochs("fit", np.array([99.0, np.nan]), np.full((2, 2), np.nan)) == (
         "fit: not reached by both", False)
     assert tr.epochs_text([3.0, np.nan, 1200.4]) == "3, never, 1200"
+
+
+# ------------------------------------------------------------------------------------------------
+# The helpers moved here from claims: noise floor, onset above it, after the run, decades, Spearman ρ
+# ------------------------------------------------------------------------------------------------
+def test_noise_floor_is_the_larger_of_the_fixed_floor_and_the_standard_error():
+    rng = np.random.default_rng(0)
+    n = 9
+    i_xt = np.zeros((n, 5, 3))
+    i_xt[:, -1, 1] = rng.normal(0.0, 0.3, n)  # noisy end point: 2 σ̂/3 ≈ 0.2 > 0.1
+    i_xt[:, -1, 2] = rng.normal(0.0, 0.01, n)  # quiet end point: the fixed floor wins
+    sd = i_xt[:, -1, 1].std(ddof=1)
+    floor = tr.noise_floor(i_xt)
+    np.testing.assert_allclose(floor, [0.1, 2.0 * sd / 3.0, 0.1])
+    # only the final epoch counts: noise before it changes nothing
+    noisy_middle = i_xt.copy()
+    noisy_middle[:, 1:-1] += rng.normal(0, 5.0, (n, 3, 3))
+    np.testing.assert_array_equal(tr.noise_floor(noisy_middle), floor)
+    # one network: no spread, the fixed floor; n_se scales the noise part linearly
+    np.testing.assert_array_equal(tr.noise_floor(i_xt[:1], floor=0.3), [0.3, 0.3, 0.3])
+    assert tr.noise_floor(i_xt, floor=0.0, n_se=4.0)[1] == pytest.approx(2 * floor[1])
+    with pytest.raises(ValueError, match="i_xt"):
+        tr.noise_floor(i_xt[0])
+    with pytest.raises(ValueError, match="≥ 0"):
+        tr.noise_floor(i_xt, floor=-0.1)
+
+
+def test_onset_above_floor_uses_a_strict_per_layer_floor():
+    # layer 1 peaks at epoch 2 and falls 3 bits; layer 2 never falls
+    curves = np.stack([I_XT, NO_COMPRESSION], 1)
+    np.testing.assert_array_equal(tr.onset_above_floor(curves, EPOCHS, 0.1), [2.0, np.nan])
+    # a per-layer floor: a fall of exactly the floor does not count (strict), just below it does
+    out = tr.onset_above_floor(curves, EPOCHS, np.array([3.0, 0.01]))
+    assert np.isnan(out[0]) and out[1] == 2.0  # NO_COMPRESSION falls 0.05 bits from its first peak, epoch 2
+    assert tr.onset_above_floor(curves, EPOCHS, np.array([2.999, 1.0]))[0] == 2.0
+    # agrees with compression_onset where both apply (a fall well above the floor)
+    np.testing.assert_array_equal(tr.onset_above_floor(curves, EPOCHS, 0.1), tr.compression_onset(curves, EPOCHS))
+    with pytest.raises(ValueError, match="mean_i_xt"):
+        tr.onset_above_floor(curves, EPOCHS[:-1], 0.1)
+
+
+def test_after_run_decades_and_spearman():
+    np.testing.assert_array_equal(tr.after_run(np.array([3.0, np.nan]), EPOCHS), [3.0, 128.0])
+    assert float(tr.after_run(np.nan, EPOCHS, factor=3.0)) == 192.0
+    assert float(tr.after_run(7.0, EPOCHS)) == 7.0
+    # decades: (99 + 1)/(9 + 1) = 10 → 1 decade; antisymmetric; broadcasts
+    assert float(tr.decades(99, 9)) == pytest.approx(1.0)
+    assert float(tr.decades(9, 99)) == pytest.approx(-1.0)
+    np.testing.assert_allclose(tr.decades(np.array([0, 9, 999]), 0), [0.0, 1.0, 3.0])
+    # Spearman ρ is invariant under monotone maps of either argument and flips under reversal
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=20), rng.normal(size=20)
+    rho = tr.spearman(a, b)
+    assert tr.spearman(np.exp(a), b ** 3) == pytest.approx(rho)
+    assert tr.spearman(-a, b) == pytest.approx(-rho)
+    # against scipy's own implementation, ties included
+    from scipy.stats import spearmanr
+
+    ties = np.array([1.0, 2.0, 2.0, 3.0, 5.0, 5.0])
+    assert tr.spearman(ties, np.arange(6.0)[::-1]) == pytest.approx(spearmanr(ties, np.arange(6.0)[::-1])[0])
+    assert np.isnan(tr.spearman(np.ones(5), np.arange(5.0)))
+    with pytest.raises(ValueError):
+        tr.spearman([1.0, 2.0], [1.0, 2.0, 3.0])
+
+
+def test_bootstrap_interval_is_the_bootstrap_as_a_pair():
+    x = np.random.default_rng(2).normal(size=50)
+    lo, hi = tr.bootstrap_interval(lambda p: x[p].mean(), x.size, 120, seed=4)
+    np.testing.assert_array_equal([lo, hi], tr.bootstrap(lambda p: x[p].mean(), x.size, 120, 4))
+    assert isinstance(lo, float) and lo < x.mean() < hi
+    # the defaults are 200 resamples with seed 0, the claims' interval
+    assert tr.bootstrap_interval(lambda p: x[p].mean(), x.size) == tr.bootstrap_interval(
+        lambda p: x[p].mean(), x.size, 200, 0)
+    wide = tr.bootstrap_interval(lambda p: x[p].mean(), x.size, 120, seed=4, percentiles=(1, 99))
+    assert wide[0] < lo and wide[1] > hi
+    # a statistic NaN in most resamples gives a NaN interval (the NaN rule of bootstrap)
+    assert all(np.isnan(tr.bootstrap_interval(lambda p: np.nan, 5, 10)))

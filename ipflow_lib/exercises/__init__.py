@@ -19,7 +19,7 @@ import math
 import pkgutil
 from collections.abc import Callable
 
-__all__ = ["Feedback", "available", "check", "checker", "close_to"]
+__all__ = ["Feedback", "as_number", "available", "check", "checker", "close_to", "not_a_number"]
 
 _CHECKERS: dict[str, Callable[..., Feedback]] = {}
 
@@ -92,3 +92,23 @@ def close_to(answer, expected: float, *, rel: float = 0.02, abs_tol: float = 1e-
     except (TypeError, ValueError):
         return False
     return math.isfinite(value) and math.isclose(value, float(expected), rel_tol=rel, abs_tol=abs_tol)
+
+
+def as_number(answer) -> float | None:
+    """``answer`` as a finite float, or None for anything a student should not hand in as a number.
+
+    Text (even ``"0.5"``: compute it), booleans, NaN, infinities, ``None`` and arrays of several numbers give
+    None, so that a checker can say what it expected instead of failing.
+    """
+    if isinstance(answer, bool | str | bytes):
+        return None
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def not_a_number(exercise: str, answer, what: str, expected) -> Feedback:
+    """The feedback for an answer that is not a finite number: what was expected (``what``) and what came."""
+    return Feedback(exercise, False, f"expected a finite number ({what}), got {answer!r}.", expected)

@@ -33,8 +33,8 @@ from ..trajectories import compression
 from ._common import Checkpoint, RunInfo, cached_run, select_config
 from ._sweep import run_resumable
 
-__all__ = ["COMPRESSION_THRESHOLD", "Config", "PAPER_TRAINING", "PRESETS", "Result", "compression_verdict",
-           "lens_agreement", "regime_name", "run", "strongest_compression"]
+__all__ = ["COMPRESSION_THRESHOLD", "Config", "PAPER_TRAINING", "PRESETS", "Result", "compressing_networks",
+           "compression_verdict", "lens_agreement", "network_count", "regime_name", "run", "strongest_compression"]
 
 #: Bits of compression (max_t I(X;T) − final I(X;T), mean over networks) above which a hidden layer is said to
 #: compress in the chapter's verdicts; well above the Monte Carlo standard errors and the binning jitter.
@@ -160,11 +160,34 @@ class Result:
         """(bits, layer number from 1) of the hidden layer whose mean compression over networks is largest."""
         return strongest_compression(self.estimates[regime][estimator].i_xt)
 
+    def on_common_epochs(self) -> Result:
+        """This result with each regime's estimators restricted to the logged epochs at which all of them ran.
+
+        The cheap estimators (binning) run at every logged epoch, the expensive ones (KDE, Monte Carlo) at the
+        few :attr:`Config.kde_epochs`; a maximum over ~100 binning epochs is not comparable with one over a
+        handful of KDE epochs. On the common epochs (the KDE epochs, which include the last one) every lens
+        sees the same trajectory points. ``logged_epochs`` and the accuracies are unchanged.
+        """
+        estimates = {}
+        for regime, ests in self.estimates.items():
+            common = None
+            for values in ests.values():
+                common = np.asarray(values.epochs) if common is None else np.intersect1d(common, values.epochs)
+            estimates[regime] = {
+                name: Estimates(epochs=common, i_xt=np.asarray(v.i_xt)[:, np.isin(v.epochs, common)],
+                                i_ty=np.asarray(v.i_ty)[:, np.isin(v.epochs, common)])
+                for name, v in ests.items()
+            }
+        return dataclasses.replace(self, estimates=estimates)
+
     def summary(self) -> dict[str, float | int | str]:
         """Headline numbers of chapter 5, for ``myst_nb.glue`` (keys ``<regime>_<estimator>_...``).
 
-        For every regime and estimator: ``_comp`` (largest mean compression of a hidden layer, bits),
-        ``_layer`` (which layer), ``_verdict`` (:func:`compression_verdict`); per regime ``_train_acc`` and
+        For every regime and estimator, on the epochs common to all the regime's estimators
+        (:meth:`on_common_epochs`; ``n_common_epochs`` of them, of ``n_logged`` logged epochs): ``_comp`` (largest
+        mean compression of a hidden layer, bits), ``_layer`` (which layer), ``_verdict``
+        (:func:`compression_verdict`), ``_n_compress`` and ``_n_flat`` (how many networks compress or do not,
+        :func:`compressing_networks`) and ``_networks`` (:func:`network_count`); per regime ``_train_acc`` and
         ``_test_acc`` (final, mean over networks); ``saxe_relu`` and ``saxe_fullbatch`` (whether the KDE
         upper bound agrees with Saxe et al.'s two claims); ``lens_<estimator>_final`` (final I(X;T) of the
         4th layer, first regime, bits); ``same_layer`` (a sentence: do the binning and KDE-upper lenses pick
@@ -174,7 +197,10 @@ class Result:
             "n_networks": int(self.config.training.n_networks), "n_epochs": int(self.config.training.n_epochs),
             "noise_variance": float(self.config.noise_variance), "threshold": float(COMPRESSION_THRESHOLD),
             "n_kde_epochs": int(len(self.estimates[self.regimes[0]]["kde_upper"].epochs)),
+            "n_logged": int(len(self.logged_epochs)),
         }
+        common = self.on_common_epochs()
+        out["n_common_epochs"] = int(len(next(iter(common.estimates[self.regimes[0]].values())).epochs))
         for regime in self.regimes:
             key = regime.replace("-", "_")
             out[f"{key}_train_acc"] = float(np.mean(self.train_acc[regime][:, -1]))
@@ -182,10 +208,14 @@ class Result:
             for est in self.estimates[regime]:
                 if est.endswith("_stderr"):
                     continue
-                bits, layer = self.strongest_compression(regime, est)
+                bits, layer = common.strongest_compression(regime, est)
                 out[f"{key}_{est}_comp"] = bits
                 out[f"{key}_{est}_layer"] = layer
                 out[f"{key}_{est}_verdict"] = compression_verdict(bits)
+                flags = compressing_networks(common.estimates[regime][est].i_xt)
+                out[f"{key}_{est}_n_compress"] = int(flags.sum())
+                out[f"{key}_{est}_n_flat"] = int(flags.size - flags.sum())
+                out[f"{key}_{est}_networks"] = network_count(flags)
         # Saxe et al.'s two claims, checked with the KDE upper bound (their estimator)
         verdict = {r: out.get(f"{r.replace('-', '_')}_kde_upper_verdict") for r in self.regimes}
         if verdict.get("relu-minibatch"):
@@ -228,6 +258,41 @@ def strongest_compression(i_xt) -> tuple[float, int]:
     mean = compression(i_xt, axis=1).mean(axis=0)[:-1]  # hidden layers only
     k = int(np.argmax(mean))
     return float(mean[k]), k + 1
+
+
+def compressing_networks(i_xt, threshold: float = COMPRESSION_THRESHOLD) -> np.ndarray:
+    """Which networks compress: a hidden layer of the network loses more than ``threshold`` bits from its peak.
+
+    Parameters
+    ----------
+    i_xt : array (n_networks, n_logged, n_layers), bits -- the last layer is the output and is skipped
+    threshold : bits (default :data:`COMPRESSION_THRESHOLD`, the rule of :func:`compression_verdict` applied to
+        each network instead of to the mean over networks)
+
+    Returns
+    -------
+    (n_networks,) bool. Raises ``ValueError`` unless ``i_xt`` is 3-d with at least one hidden layer.
+    """
+    i_xt = np.asarray(i_xt, dtype=float)
+    if i_xt.ndim != 3 or i_xt.shape[2] < 2:
+        raise ValueError(f"i_xt must be (n_networks, n_logged, n_layers ≥ 2), got shape {i_xt.shape}")
+    return compression(i_xt, axis=1)[:, :-1].max(axis=1) > threshold
+
+
+def network_count(flags) -> str:
+    """Chapter 5's count of networks per verdict, e.g. ``"3 of 4 networks compress, 1 does not"``.
+
+    ``flags``: one bool per network (:func:`compressing_networks`). Raises ``ValueError`` if it is empty.
+    """
+    flags = np.asarray(flags, dtype=bool).ravel()
+    if not flags.size:
+        raise ValueError("flags must hold at least one network")
+    k, n = int(flags.sum()), int(flags.size)
+    if k == n:
+        return f"all {n} networks compress" if n > 1 else "the network compresses"
+    if k == 0:
+        return f"none of the {n} networks compresses" if n > 1 else "the network does not compress"
+    return f"{k} of {n} networks {'compresses' if k == 1 else 'compress'}, {n - k} {'does' if n - k == 1 else 'do'} not"
 
 
 def compression_verdict(bits: float, threshold: float = COMPRESSION_THRESHOLD) -> str:

@@ -27,8 +27,10 @@ __all__ = [
     "Config",
     "PRESETS",
     "Result",
+    "error_order",
     "expected_distortions",
     "family_residual",
+    "own_distortion_order",
     "prediction_error",
     "run",
 ]
@@ -195,8 +197,10 @@ class Result:
         (the binary symmetric channel's thresholds); exponential family: ``fam_k``, ``fam_ny``, ``fam_<kind>``
         (largest residual, nats), ``natural_agreement``; prediction error (%, 5-point): ``err_best`` (largest
         advantage of the dual IB) at ``err_best_at`` bits, ``err_cross`` (largest I(X;T) where it is better),
-        ``err_worst``; ``gap_ib`` / ``gap_dual`` (largest distortion gaps, millibits), ``chance``, ``bayes``
-        (probabilities).
+        ``err_worst``, ``err_order`` (:func:`error_order`: which method has the lower 0-1 error where);
+        ``gap_ib`` / ``gap_dual`` (largest distortion gaps, millibits), ``own_objective``
+        (:func:`own_distortion_order`), ``chance``, ``bayes`` (probabilities); ``fam_markov`` (largest residual
+        of the dual-IB clusters read through the Markov decoder, nats).
         """
         ib5, dual5 = self.five_point["ib"], self.five_point["dualib"]
         eps, grid, gap = self.config.epsilon, self.i_xt_grid, self.error_gap
@@ -224,8 +228,65 @@ class Result:
             "gap_ib": 1e3 * float(self.distortion_gap["ib"].max()),
             "gap_dual": 1e3 * float(-self.distortion_gap["dualib"].min()),
             "chance": float(self.chance_error["five_point"]), "bayes": float(self.bayes_error["five_point"]),
+            "err_order": error_order(grid, gap), "own_objective": own_distortion_order(self.distortion_gap),
+            "fam_markov": float(self.family_residual_markov.max()),
         })
         return out
+
+
+def error_order(i_xt, error_gap, tol: float = 1e-9) -> str:
+    """Which method predicts Y with the lower 0-1 error, and where, from the dual-IB-minus-IB error gap.
+
+    Parameters
+    ----------
+    i_xt : array_like, shape (n,) -- a grid of I(X;T), bits, increasing
+    error_gap : array_like, shape (n,) -- 0-1 error of the dual-IB solution minus the IB's at those I(X;T)
+    tol : float -- differences within ``tol`` count as ties and are ignored
+
+    Returns
+    -------
+    str, the object of "the lower 0-1 error belongs to …": "the dual IB at every I(X;T) of the grid", "the IB
+    at every …", "the dual IB below 0.71 bits of I(X;T) and the IB above" (the largest I(X;T) where the first
+    one is ahead), its mirror image, "neither method (the two errors are equal)" or, when the lead changes more
+    than once, "each method in turn (the lead changes k times)".
+
+    Raises
+    ------
+    ValueError
+        If the two arrays differ in shape.
+    """
+    i_xt, gap = np.asarray(i_xt, dtype=float), np.asarray(error_gap, dtype=float)
+    if i_xt.shape != gap.shape:
+        raise ValueError(f"i_xt and error_gap must have the same shape, got {i_xt.shape} and {gap.shape}")
+    ahead = np.abs(gap) > tol
+    signs, where = np.sign(gap[ahead]), i_xt[ahead]
+    if signs.size == 0:
+        return "neither method (the two errors are equal)"
+    names = {-1.0: "the dual IB", 1.0: "the IB"}
+    changes = int(np.count_nonzero(np.diff(signs)))
+    if changes == 0:
+        return f"{names[signs[0]]} at every I(X;T) of the grid"
+    if changes == 1:
+        first = signs[0]
+        return (f"{names[first]} below {where[signs == first].max():.2f} bits of I(X;T) and "
+                f"{names[-first]} above")
+    return f"each method in turn (the lead changes {changes} times)"
+
+
+def own_distortion_order(distortion_gap: dict, tol: float = 1e-6) -> str:
+    """Whether each method has the smaller value of its own distortion at equal I(X;T).
+
+    ``distortion_gap``: ``Result.distortion_gap`` (``[measure]``: dual-IB solution minus IB solution, bits).
+    The IB should have the smaller IB distortion (gap ≥ 0) and the dual IB the smaller dual distortion (gap ≤ 0)
+    everywhere, up to ``tol`` bits of annealing error. Returns "each method has the smaller value of its own
+    distortion at every I(X;T) of the grid" or "the methods do not each have the smaller value of their own
+    distortion everywhere (an annealing error of more than 1e-06 bits)".
+    """
+    ib, dual = np.asarray(distortion_gap["ib"], dtype=float), np.asarray(distortion_gap["dualib"], dtype=float)
+    if ib.min() >= -tol and dual.max() <= tol:
+        return "each method has the smaller value of its own distortion at every I(X;T) of the grid"
+    return (f"the methods do not each have the smaller value of their own distortion everywhere (an annealing "
+            f"error of more than {tol:g} bits)")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from ..trajectories import compression, drift_diffusion_transition
 from ._common import Checkpoint, RunInfo, cached_run, select_config
 from ._sweep import Curves, ceilings, check_training, run_resumable
 
-__all__ = ["Config", "PRESETS", "Result", "run"]
+__all__ = ["Config", "PRESETS", "Result", "compute", "run"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,7 +168,10 @@ class Result(Curves):
         }
 
 
-def _compute(config: Config, checkpoint) -> Result:
+def compute(config: Config, checkpoint: Checkpoint | None = None) -> Result:
+    """Train and measure the networks of ``config`` (no cache; :func:`run` caches it): the information-plane
+    computation, public so that other experiments (``authors_run``) reuse it under their own cache name.
+    ``checkpoint`` (None: none) saves finished trainer calls so that an interrupted run resumes."""
     from ..ensembles import train_ensemble
     from ..estimators import binned_mi
 
@@ -217,4 +220,4 @@ def _compute(config: Config, checkpoint) -> Result:
 def run(config: Config | None = None) -> Result:
     """Run (or load from the cache) the information-plane experiment; ``None`` = the current preset."""
     config = config or select_config(PRESETS)
-    return cached_run("information-plane", config, _compute, PRESETS)
+    return cached_run("information-plane", config, compute, PRESETS)

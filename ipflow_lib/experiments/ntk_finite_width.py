@@ -88,9 +88,10 @@ class Result:
     train_seconds: np.ndarray
     info: RunInfo | None = None
 
-    def summary(self) -> dict[str, float]:
+    def summary(self) -> dict[str, float | str]:
         """Numbers quoted in the chapter (for ``glue``): setup, and errors at the last time for the
-        narrowest and widest networks against the Monte-Carlo floor's median."""
+        narrowest and widest networks against the Monte-Carlo floor's median; ``fw_width_verdict``
+        (:func:`width_verdict`) at the last time."""
         cfg = self.config
         return {
             "fw_n_networks": cfg.n_networks,
@@ -111,7 +112,30 @@ class Result:
             "fw_floor_var": float(self.floor_var_error[1, -1]),
             "fw_floor_mean_hi": float(self.floor_mean_error[2, -1]),
             "fw_floor_var_hi": float(self.floor_var_error[2, -1]),
+            "fw_width_verdict": width_verdict(self.mean_error[:, -1], self.var_error[:, -1],
+                                              self.floor_mean_error[2, -1], self.floor_var_error[2, -1]),
         }
+
+
+def width_verdict(mean_error, var_error, floor_mean_hi: float, floor_var_hi: float) -> str:
+    """Chapter 6's sentence on the finite ensembles: do their errors fall with width, and does the widest reach
+    the Monte-Carlo floor (its 95 % quantile, ``floor_*_hi``)?
+
+    ``mean_error``, ``var_error``: (n_widths,) errors at one time, widths increasing. Raises ``ValueError`` if they
+    are empty or of different lengths.
+    """
+    m, v = np.asarray(mean_error, dtype=float).ravel(), np.asarray(var_error, dtype=float).ravel()
+    if not m.size or m.shape != v.shape:
+        raise ValueError(f"mean_error and var_error must be non-empty and of one length, got {m.size} and {v.size}")
+    falls = bool(np.all(np.diff(m) <= 0) and np.all(np.diff(v) <= 0))
+    trend = "both errors fall at every step in width" if falls else (
+        "the errors do not fall at every step in width" if m[-1] < m[0] and v[-1] < v[0] else
+        "the errors do not fall with width")
+    within = bool(m[-1] <= floor_mean_hi and v[-1] <= floor_var_hi)
+    floor = ("the widest networks' errors lie within the sampling noise of as many exact draws (below its 95 % "
+             "quantile)" if within else "the widest networks' errors lie above the sampling noise of as many exact "
+             "draws (its 95 % quantile)")
+    return f"{trend}, and {floor}"
 
 
 def moment_errors(mean, var, ref_mean, ref_var) -> tuple[np.ndarray, np.ndarray]:
@@ -200,4 +224,4 @@ def run(config: Config | None = None) -> Result:
     return cached_run(NAME, config, _compute, PRESETS)
 
 
-__all__ = ["NAME", "PRESETS", "Config", "Result", "monte_carlo_floor", "moment_errors", "run"]
+__all__ = ["NAME", "PRESETS", "Config", "Result", "monte_carlo_floor", "moment_errors", "run", "width_verdict"]

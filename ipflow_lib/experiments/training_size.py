@@ -37,7 +37,7 @@ from ..ensembles import TrainingSpec
 from ._common import RunInfo, cached_run, select_config
 from ._sweep import Curves, ceilings, check_training
 
-__all__ = ["Config", "PRESETS", "Result", "run"]
+__all__ = ["Config", "PRESETS", "Result", "batch_phrase", "run", "steps_per_epoch"]
 
 VECTORISE = ("all", "by_batches", "per_size")
 
@@ -134,6 +134,14 @@ class Result(Curves):
         """Index of the last hidden layer (the output is the last layer)."""
         return len(self.layer_widths) - 2
 
+    def steps_per_epoch(self) -> np.ndarray:
+        """Optimiser steps per epoch of every training size, ``ceil(m / batch)`` (1 for full batch), (n_sizes,) int.
+
+        With mini-batches of a fixed size, a smaller training set takes fewer steps per epoch, so at equal epochs
+        the sizes differ in the number of updates too (a set no larger than one batch is trained full batch).
+        """
+        return steps_per_epoch(self.n_train, self.config.training.batch_size)
+
     def label_information_table(self) -> str:
         """One line per training size: peak and final I(T;Y) of the last hidden layer (mean over networks)."""
         mean_ty = self.i_ty[:, :, :, self.last_hidden()].mean(axis=1)  # (n_sizes, n_logged)
@@ -152,7 +160,9 @@ class Result(Curves):
         set (``*_pct``): the last hidden layer's I(T;Y) (mean over networks) ``*_peak``, ``*_final`` and
         ``*_loss`` = peak − final; test accuracy ``small_test_peak``, ``small_test_final``,
         ``large_test_final``; final I(X;T) of the last hidden layer ``*_end_ixt`` and of the layer before it
-        ``*_l4_ixt``; final I(T;Y) of the output ``*_out_ity``.
+        ``*_l4_ixt``; final I(T;Y) of the output ``*_out_ity``. Steps per epoch (:meth:`steps_per_epoch`):
+        ``batch_size`` (or "full batch"), ``steps_list`` ("1, 4, 7"), ``small_steps``, ``large_steps`` and
+        ``small_batch_text`` (:func:`batch_phrase` of the smallest set).
         """
         spec = self.config.training
         last = self.last_hidden()
@@ -175,6 +185,15 @@ class Result(Curves):
             "paper_logged": int(paper_logged.size),
             "paper_every": int(paper_logged[np.argmax(np.diff(paper_logged) > 1)]),
         }
+        steps = self.steps_per_epoch()
+        small, large = int(np.argmin(self.train_fractions)), int(np.argmax(self.train_fractions))
+        out.update({
+            "batch_size": spec.batch_size if spec.batch_size else "full batch",
+            "steps_list": ", ".join(str(int(n)) for n in steps),
+            "small_steps": int(steps[small]),
+            "large_steps": int(steps[large]),
+            "small_batch_text": batch_phrase(int(self.n_train[small]), spec.batch_size),
+        })
         for name, s in (("small", int(np.argmin(self.train_fractions))),
                         ("large", int(np.argmax(self.train_fractions)))):
             out.update({
@@ -190,6 +209,36 @@ class Result(Curves):
                 out["small_test_peak"] = float(test_acc[s].max())
             out[f"{name}_test_final"] = float(test_acc[s, -1])
         return out
+
+
+def steps_per_epoch(n_train, batch_size: int | None) -> np.ndarray:
+    """Optimiser steps per epoch, ``ceil(m / batch_size)`` for each training-set size m (1 when ``batch_size`` is None).
+
+    Raises
+    ------
+    ValueError
+        If a size is below 1 or ``batch_size`` is below 1.
+    """
+    m = np.asarray(n_train, dtype=np.int64)
+    if m.size and m.min() < 1:
+        raise ValueError(f"n_train must be ≥ 1, got {m.min()}")
+    if batch_size is None:
+        return np.ones_like(m)
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be ≥ 1 or None, got {batch_size}")
+    return -(-m // int(batch_size))
+
+
+def batch_phrase(n_train: int, batch_size: int | None) -> str:
+    """What one mini-batch is for a training set of ``n_train`` inputs, for the chapter's prose.
+
+    "the whole training set (full batch: one step per epoch)" when one batch holds every input, else
+    "one of 7 mini-batches (7 steps per epoch)".
+    """
+    steps = int(steps_per_epoch([n_train], batch_size)[0])
+    if steps == 1:
+        return "the whole training set (full batch: one step per epoch)"
+    return f"one of {steps} mini-batches ({steps} steps per epoch)"
 
 
 def _groups(config: Config, n_train: np.ndarray) -> list[list[int]]:

@@ -13,7 +13,26 @@ import numpy as np
 
 from .style import LABELS, layer_colors, new_axes
 
-__all__ = ["animated_information_plane"]
+__all__ = ["animated_information_plane", "frame_indices"]
+
+
+def frame_indices(n_logged: int, n_frames: int) -> np.ndarray:
+    """``min(n_frames, n_logged)`` distinct indices into the logged epochs, spaced logarithmically, 0 and the last
+    included: the frames of :func:`animated_information_plane`.
+
+    Raises
+    ------
+    ValueError
+        If ``n_logged`` < 1 or ``n_frames`` < 2.
+    """
+    if n_logged < 1 or n_frames < 2:
+        raise ValueError(f"need n_logged ≥ 1 and n_frames ≥ 2, got {n_logged} and {n_frames}")
+    target = min(n_frames, n_logged)
+    for k in range(target, 20 * n_logged + 2):  # more grid points than frames: the log grid repeats early indices
+        idx = np.unique(np.round(np.geomspace(1, n_logged, k)).astype(int) - 1)
+        if idx.size >= target:
+            break
+    return idx[np.round(np.linspace(0, idx.size - 1, target)).astype(int)]
 
 
 def animated_information_plane(
@@ -26,7 +45,7 @@ def animated_information_plane(
     n_frames: int = 48,
     trail: int = 6,
     interval_ms: int = 120,
-    dpi: int = 80,
+    dpi: int = 88,
     title: str | None = None,
 ):
     """An HTML animation of the information plane: the mean layer positions at each logged epoch.
@@ -40,7 +59,8 @@ def animated_information_plane(
         :func:`ipflow_lib.plotting.information_plane`; the mean over networks is drawn
     epochs : (n_logged,) logged epochs
     h_x, h_y : ceilings drawn as dashed lines (bits), e.g. log2(4096) = 12 and H(Y)
-    n_frames : frames, spaced logarithmically over the logged epochs (≥ 2; at most n_logged)
+    n_frames : frames, spaced logarithmically over the logged epochs, the first and the last among them (≥ 2);
+        the widget holds exactly min(n_frames, n_logged) frames
     trail : earlier frames drawn faintly behind the current one
     interval_ms : time per frame when playing
     dpi : resolution of the frames (each is a PNG embedded in the page)
@@ -71,24 +91,30 @@ def animated_information_plane(
         raise ValueError(f"n_frames must be an int ≥ 2, got {n_frames!r}")
     mx, my = np.nanmean(i_xt, axis=0), np.nanmean(i_ty, axis=0)
     n_layers = mx.shape[1]
-    frames = np.unique(np.geomspace(1, epochs.size, min(n_frames, epochs.size)).astype(int) - 1)
+    frames = frame_indices(epochs.size, n_frames)
 
-    fig, ax = new_axes(figsize=(5.6, 4.2))
+    fig, ax = new_axes(figsize=(5.2, 3.6))
     colors = layer_colors(n_layers)
     x_top = max(float(np.nanmax(mx)), h_x or 0.0) * 1.05 + 0.1
     y_top = max(float(np.nanmax(my)), h_y or 0.0) * 1.08 + 0.02
     ax.set(xlim=(0, x_top), ylim=(0, y_top), xlabel=LABELS["i_xt"], ylabel=LABELS["i_ty"])
-    if h_x is not None:
-        ax.axvline(h_x, color="0.5", ls="--", lw=0.8, label=f"H(X) = {h_x:.3g} bits")
+    if h_x is not None:  # the ceilings are labelled on the lines, so the legend holds only the layers
+        ax.axvline(h_x, color="0.5", ls="--", lw=0.8)
+        ax.annotate(f"H(X) = {h_x:.3g} bits", (h_x, 0.02), xycoords=("data", "axes fraction"), rotation=90,
+                    ha="right", va="bottom", fontsize=8, color="0.4", xytext=(-2, 0), textcoords="offset points")
     if h_y is not None:
-        ax.axhline(h_y, color="0.5", ls=":", lw=0.8, label=f"H(Y) = {h_y:.3g} bits")
+        ax.axhline(h_y, color="0.5", ls=":", lw=0.8)
+        ax.annotate(f"H(Y) = {h_y:.3g} bits", (0.5, h_y), xycoords=("axes fraction", "data"), ha="center",
+                    va="bottom", fontsize=8, color="0.4", xytext=(0, 2), textcoords="offset points")
     trails = [ax.plot([], [], color="0.6", lw=0.8, alpha=0.5 * (1 - k / max(trail, 1)))[0] for k in range(trail)]
     (line,) = ax.plot([], [], color="0.3", lw=1.2, zorder=2)
     dots = ax.scatter(np.zeros(n_layers), np.zeros(n_layers), c=colors, s=40, zorder=3, edgecolors="white")
     for k in range(n_layers):  # legend entries for the layers
         ax.scatter([], [], color=colors[k], s=30, label=f"L{k + 1}" + (" (output)" if k == n_layers - 1 else ""))
-    ax.legend(loc="lower right", ncols=2, fontsize=7)
-    heading = ax.set_title("")
+    fig.legend(loc="outside lower center", ncols=n_layers, fontsize=8, handletextpad=0.2, columnspacing=1.0)
+    heading = ax.set_title(" ")
+    fig.draw_without_rendering()  # lay the figure out once, then keep it fixed so that frames do not jitter
+    fig.set_layout_engine("none")
 
     def draw(j):
         f = frames[j]
@@ -107,4 +133,7 @@ def animated_information_plane(
     # matplotlib links Font Awesome from a CDN for the button icons; the book's theme serves Font Awesome
     # itself, and an offline page must not ask the network for anything
     html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
+    alt = (f"Animated information plane{': ' + title if title else ''}: the layers' mean I(X;T) and I(T;Y) "
+           f"at {len(frames)} logged epochs from {int(epochs[frames[0]])} to {int(epochs[frames[-1]])}")
+    html = html.replace("<img id=", f'<img alt="{alt}" id=', 1)
     return HTML(html)

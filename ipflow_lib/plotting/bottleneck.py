@@ -34,6 +34,8 @@ def ib_plane(
     show_limits: bool = True,
     mark_splits: bool = True,
     colors=None,
+    linestyles: Sequence[str] | None = None,
+    linewidths: Sequence[float] | None = None,
 ):
     """IB curves in the information plane: I(T;Y) against I(X;T), both in bits.
 
@@ -48,6 +50,9 @@ def ib_plane(
     mark_splits : bool
         Mark the points where the number of clusters grows.
     colors : list of colours, optional
+    linestyles, linewidths : lists, optional
+        One per curve (default: solid, 1.8). Curves that nearly coincide stay visible when the first is drawn
+        wide and pale and the next one dashed on top of it.
 
     Returns
     -------
@@ -59,13 +64,20 @@ def ib_plane(
         curves, labels, colors, lambda n: mpl.colormaps["viridis"](np.linspace(0.0, 0.8, max(n, 1))))
     fig, ax = new_axes(ax)
     top = 0.0
+    styles = list(linestyles) if linestyles is not None else ["-"] * len(curves)
+    widths = list(linewidths) if linewidths is not None else [1.8] * len(curves)
+    many = len({round(float(getattr(c, "i_xy", np.nan)), 9) for c in curves}) > 1  # distinct I(X;Y) lines
+    split_label = "cluster splits"
     for i, (curve, label, color) in enumerate(zip(curves, labels, colors, strict=False)):
-        ax.plot(curve.i_xt, curve.i_ty, "-", color=color, lw=1.8, label=label)
+        ax.plot(curve.i_xt, curve.i_ty, ls=styles[i], color=color, lw=widths[i], label=label, zorder=2 + i)
         if mark_splits:
             k = np.flatnonzero(np.diff(np.asarray(curve.n_clusters)) > 0) + 1
-            ax.plot(curve.i_xt[k], curve.i_ty[k], "o", ms=4, color=color, mfc="white")
+            ax.plot(curve.i_xt[k], curve.i_ty[k], "o", ms=4, color=color, mfc="white", zorder=4 + len(curves),
+                    label=split_label if k.size else None)
+            split_label = None if k.size else split_label
         if show_limits:
-            ax.axhline(curve.i_xy, color=color, ls="--", lw=0.8, alpha=0.7, label="I(X;Y)" if i == 0 else None)
+            ax.axhline(curve.i_xy, color=color, ls="--", lw=0.8, alpha=0.7,
+                       label=("I(X;Y) (dashed, each curve's colour)" if many else "I(X;Y)") if i == 0 else None)
         top = max(top, float(np.max(curve.i_ty)), float(getattr(curve, "i_xy", 0.0)))
     if show_limits:
         xmax = max(float(np.max(c.i_xt)) for c in curves)

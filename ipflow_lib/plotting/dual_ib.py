@@ -25,6 +25,8 @@ __all__ = [
 _BETA = "β (trade-off, unit-free)"
 _NAMES = {"ib": "IB", "dualib": "dual IB", "vib": "VIB", "vdualib": "VdualIB", "vdualib_pure": "VdualIB (pure)"}
 _COLORS = {"ib": "C0", "dualib": "C3", "vib": "C0", "vdualib": "C3", "vdualib_pure": "C1"}
+#: Marker and width per variational objective, so that lines that coincide stay visible (the first wide, below).
+_MARKS = {"vib": ("o", 2.6, 6.0), "vdualib": ("s", 1.6, 4.0), "vdualib_pure": ("^", 1.2, 3.5)}
 
 
 def _beta_axis(ax) -> None:
@@ -48,24 +50,53 @@ def _panels(ncols: int, axes, width: float = 4.6, height: float = 3.6):
     return axes[0].figure, axes
 
 
+def _readable(axes, size: float = 12.0) -> None:
+    """Larger text for a row of three panels, which the page shrinks the most: labels and titles at ``size``
+    points, ticks one point smaller, legends 2.5 points smaller."""
+    for ax in axes:
+        ax.tick_params(labelsize=size - 1)
+        for text in (ax.xaxis.label, ax.yaxis.label, ax.title):
+            text.set_fontsize(size)
+        if ax.get_legend() is not None:
+            for text in ax.get_legend().get_texts():
+                text.set_fontsize(size - 2.5)
+
+
 def dual_ib_planes(result, axes=None):
-    """IB and dual-IB curves in the information plane: the 5-point example and the noisy 12-bit task.
+    """IB and dual-IB curves in the information plane, and their difference.
+
+    Left: the 5-point example; middle: its I(T;Y) of the dual IB minus that of the IB at equal I(X;T)
+    (millibits, ``result.i_ty_gap`` on ``result.i_xt_grid``), the difference the left panel cannot show;
+    right: the noisy 12-bit task. The IB is drawn wide and pale, the dual IB dashed on top of it, so both stay
+    visible where they coincide.
 
     Parameters
     ----------
     result : experiments.dual_ib.Result
-    axes : two Axes, optional
+    axes : three Axes, optional
 
     Returns
     -------
     matplotlib Figure
     """
-    fig, axes = _panels(2, axes)
+    fig, axes = _panels(3, axes, width=4.2)
+    styles = {"colors": [_COLORS["ib"], _COLORS["dualib"]], "linestyles": ["-", "--"], "linewidths": [4.0, 1.6]}
     titles = ("5-point example", f"noisy 12-bit task, ε = {result.config.epsilon:g}")
-    for ax, curves, title in zip(axes, (result.five_point, result.twelve_bit), titles, strict=True):
-        ib_plane([curves["ib"], curves["dualib"]], labels=[_NAMES["ib"], _NAMES["dualib"]], ax=ax,
-                 colors=[_COLORS["ib"], _COLORS["dualib"]])
+    panels = zip((axes[0], axes[2]), (result.five_point, result.twelve_bit), titles, ("lower right", "center left"),
+                 strict=True)
+    for ax, curves, title, where in panels:
+        ib_plane([curves["ib"], curves["dualib"]], labels=[_NAMES["ib"], _NAMES["dualib"]], ax=ax, **styles)
+        ax.get_lines()[0].set_alpha(0.45)  # the IB: wide and pale, under the dashed dual IB
+        ax.legend(loc=where, bbox_to_anchor=(0.0, 0.0, 1.0, 1.0) if where == "lower right" else (0.0, 0.66))
         ax.set_title(title)
+    axes[1].plot(result.i_xt_grid, 1e3 * result.i_ty_gap, color=_COLORS["dualib"], lw=1.6,
+                 label="dual IB minus IB")
+    axes[1].axhline(0.0, color="0.5", lw=0.8, label="no difference")
+    axes[1].set_xlabel(LABELS["i_xt"])
+    axes[1].set_ylabel("difference in I(T;Y) [millibits]")
+    axes[1].set_title("5-point example: dual IB − IB")
+    axes[1].legend(loc="lower right")
+    _readable(axes)
     return fig
 
 
@@ -117,16 +148,8 @@ def dual_ib_prediction_error(result, axes=None):
     Left: 0-1 error of predicting Y from T with each method's own decoder against I(X;T), with the
     error of the trivial T and of X itself. Middle: at equal I(X;T), the dual-IB solution's
     E D_KL[p(y|x) || p(y|t)] (the IB distortion) and E D_KL[p(y|t) || p(y|x)] (the dual distortion) minus
-    the IB solution's, in bits. Right: the same difference of the 0-1 error.
-
-    Parameters
-    ----------
-    result : experiments.dual_ib.Result
-    axes : three Axes, optional
-
-    Returns
-    -------
-    matplotlib Figure
+    the IB solution's, in bits. Right: the same difference of the 0-1 error. ``result`` is an
+    ``experiments.dual_ib.Result``, ``axes`` three optional Axes; returns the matplotlib Figure.
     """
     fig, axes = _panels(3, axes, width=4.0)
     for kind, curve in result.five_point.items():
@@ -137,9 +160,9 @@ def dual_ib_prediction_error(result, axes=None):
     axes[0].set_title("0-1 error, own decoder")
     grid = result.i_xt_grid
     axes[1].plot(grid, result.distortion_gap["ib"], color=_COLORS["ib"], lw=1.6,
-                 label="IB distortion E D_KL[p(y|x) || p(y|t)]")
+                 label="IB distortion")
     axes[1].plot(grid, result.distortion_gap["dualib"], color=_COLORS["dualib"], lw=1.6,
-                 label="dual distortion E D_KL[p(y|t) || p(y|x)]")
+                 label="dual distortion")
     axes[1].set_ylabel("dual-IB minus IB solution [bits]")
     axes[1].set_title("distortions at equal I(X;T)")
     axes[2].plot(grid, result.error_gap, color="0.2", lw=1.6, label="0-1 error")
@@ -149,7 +172,8 @@ def dual_ib_prediction_error(result, axes=None):
         if ax is not axes[0]:
             ax.axhline(0.0, color="0.5", lw=0.8)
         ax.set_xlabel(LABELS["i_xt"])
-        ax.legend(loc="upper right" if ax is axes[0] else "lower right")
+        ax.legend(loc={0: "center right", 1: "upper right"}.get(axes.index(ax), "lower right"))
+    _readable(axes)
     return fig
 
 
@@ -197,8 +221,9 @@ def variational_plane(result, axes=None):
         rate, izy = getattr(result, f"rate_{split}"), getattr(result, f"i_zy_{split}")
         for i, kind in enumerate(result.kinds):
             (rm, rs), (im, is_) = _seed_stats(rate[i]), _seed_stats(izy[i])
-            ax.errorbar(rm, im, xerr=rs, yerr=is_, color=_COLORS.get(kind, f"C{i}"), marker="o", ms=3.5, lw=1.4,
-                        capsize=0, elinewidth=0.6, label=_NAMES.get(kind, kind))
+            marker, lw, ms = _MARKS.get(kind, ("o", 1.4, 3.5))
+            ax.errorbar(rm, im, xerr=rs, yerr=is_, color=_COLORS.get(kind, f"C{i}"), marker=marker, ms=ms, lw=lw,
+                        capsize=0, elinewidth=0.6, alpha=0.8, label=_NAMES.get(kind, kind))
         ax.axhline(result.h_y, color="0.4", ls="--", lw=0.8, label="H(Y)")
         ax.set_xscale("symlog", linthresh=1.0, linscale=0.3)
         ax.set_xlim(left=0)
@@ -220,8 +245,9 @@ def variational_accuracy(result, ax=None):
         color = _COLORS.get(kind, f"C{i}")
         for split, style in (("test", "-"), ("train", ":")):
             m, s = _seed_stats(getattr(result, f"accuracy_{split}")[i])
-            ax.plot(result.betas, m, style, color=color, marker="o" if split == "test" else None, ms=3,
-                    label=f"{_NAMES.get(kind, kind)}, {split}")
+            marker, lw, ms = _MARKS.get(kind, ("o", 1.4, 3.5))
+            ax.plot(result.betas, m, style, color=color, marker=marker if split == "test" else None, ms=ms,
+                    lw=lw if split == "test" else 1.2, alpha=0.85, label=f"{_NAMES.get(kind, kind)}, {split}")
             if split == "test":
                 ax.fill_between(result.betas, m - s, m + s, color=color, alpha=0.15, lw=0)
     ax.set_xscale("log")

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from .information_plane import information_plane
-from .style import LABELS, layer_colors, new_axes
+from .style import LABELS, layer_colors, new_axes, readable
 
 __all__ = [
     "ESTIMATOR_TITLES",
@@ -44,6 +44,32 @@ def _grid(n_panels: int, ncols: int, panel_size=(3.6, 3.0)):
     return fig, axes.ravel()[:n_panels]
 
 
+#: Font sizes of the multi-panel figures, large enough to read at page width and on a phone.
+_FONTS = {"title": 12, "label": 11, "ticks": 10, "legend": 9}
+
+
+def _readable(fig):
+    """Enlarge the titles, axis labels, tick labels and legends of every axes of ``fig`` (colour bars too)."""
+    return readable(fig, _FONTS)
+
+
+def _share_epoch_colorbar(fig, axes):
+    """Replace the per-panel epoch colour bars of information planes by one bar for all ``axes``.
+
+    The panels' colour scales are equal when their logged epochs span the same range (first and last epoch).
+    """
+    mappable = None
+    for ax in axes:
+        for coll in ax.collections:
+            bar = getattr(coll, "colorbar", None)
+            if bar is not None:
+                mappable = mappable or coll
+                bar.remove()
+    if mappable is not None:
+        fig.colorbar(mappable, ax=list(axes), label="epoch", shrink=0.8, aspect=30)
+    return _readable(fig)
+
+
 def ground_truth_gaussians(result):
     """KSG and binned plug-in estimates against the truth, per dimension, as the sample size grows.
 
@@ -73,7 +99,7 @@ def ground_truth_gaussians(result):
                title="relative error (solid KSG, dashed binning)")
     ax.legend(loc="upper left", fontsize=7)
     ax_rel.legend(loc="best", fontsize=7)
-    return fig
+    return _readable(fig)
 
 
 def plugin_bias(result):
@@ -89,7 +115,7 @@ def plugin_bias(result):
     ax.set(xscale="log", xlabel="sample size n", ylabel="bias [bits]",
            title=f"{kx}×{kz} table, I(X;Z) = {result.table_truth:.3f} bits")
     ax.legend()
-    return fig
+    return _readable(fig)
 
 
 def noisy_ground_truth(result):
@@ -107,7 +133,7 @@ def noisy_ground_truth(result):
         ax.set(xscale="log", xlabel="noise variance σ²", ylabel=LABELS["i_xt"],
                title=f"d = {dim}: {result.grid_n_points[a]} centres")
     axes[0].legend(loc="lower left", fontsize=7)
-    return fig
+    return _readable(fig)
 
 
 def deterministic_ceiling(result):
@@ -123,8 +149,8 @@ def deterministic_ceiling(result):
     ax_k.set(xscale="log", xlabel="noise variance σ²", ylabel=LABELS["i_xt"], title="KDE bounds")
     for ax in (ax_b, ax_k):
         ax.axhline(12, color="0.3", ls="--", lw=0.8, label="log2 4096 = 12 bits")
-        ax.legend(loc="lower left" if ax is ax_b else "lower left", fontsize=7)
-    return fig
+        ax.legend(loc="center right" if ax is ax_b else "lower left", fontsize=7)
+    return _readable(fig)
 
 
 def estimator_planes(
@@ -133,19 +159,24 @@ def estimator_planes(
     h_x: float | None = None,
     h_y: float | None = None,
     ncols: int = 3,
-    panel_size=(4.2, 3.4),
+    panel_size=(3.5, 3.1),
 ):
-    """A grid of information planes, one per panel: ``{title: (i_xt, i_ty, epochs)}``.
+    """A grid of information planes, one per panel: ``{title: (i_xt, i_ty, epochs)}``, at most ``ncols`` a row.
 
     Each ``i_xt``, ``i_ty`` has shape (n_networks, n_logged, n_layers) in bits and ``epochs`` (n_logged,);
-    drawn with :func:`ipflow_lib.plotting.information_plane` (mean over networks, coloured by epoch).
+    drawn with :func:`ipflow_lib.plotting.information_plane` (mean over networks, coloured by epoch), with one
+    epoch colour bar for all panels and one legend of the ceilings below them.
     """
     fig, axes = _grid(len(panels), ncols, panel_size)
     for ax, (title, (i_xt, i_ty, epochs)) in zip(axes, panels.items(), strict=True):
         information_plane(i_xt, i_ty, epochs, h_x=h_x, h_y=h_y, ax=ax, title=title)
-        if ax.get_legend() is not None and ax is not axes[0]:
+    handles, labels = axes[0].get_legend_handles_labels()
+    for ax in axes:  # the ceilings are the same in every panel: one legend, below the panels
+        if ax.get_legend() is not None:
             ax.get_legend().remove()
-    return fig
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(handles), fontsize=_FONTS["legend"])
+    return _readable(_share_epoch_colorbar(fig, axes))
 
 
 def estimator_curves(
@@ -183,8 +214,10 @@ def estimator_curves(
         if ceiling is not None:
             ax.axhline(ceiling, color="0.4", ls="--", lw=0.8)
         ax.set(xscale="log", xlabel="epoch + 1", ylabel=LABELS[quantity], title=title)
+    if ceiling is not None:
+        axes[0].plot([], [], color="0.4", ls="--", lw=0.8, label="log2 N")
     axes[0].legend(fontsize=7, ncol=2, loc="lower left")
-    return fig
+    return _readable(fig)
 
 
 def compression_bars(
@@ -212,7 +245,7 @@ def compression_bars(
         ax.set(xlabel="layer", ylabel=ylabel, title=title)
         ax.axhline(0, color="k", lw=0.8)
     axes[0].legend(fontsize=7)
-    return fig
+    return _readable(fig)
 
 
 #: Display names of the estimators of the compression-debate and digits experiments (panel titles).
@@ -230,7 +263,7 @@ def _twelve_bit_h_y() -> float:
     return float(TWELVE_BIT_CEILING["i_ty"])
 
 
-def lens_planes(result, estimators: Sequence[str] = tuple(ESTIMATOR_TITLES), ncols: int = 4):
+def lens_planes(result, estimators: Sequence[str] = tuple(ESTIMATOR_TITLES), ncols: int = 3):
     """The first regime of a compression-debate result seen through every estimator: one information plane each.
 
     ``result``: :class:`ipflow_lib.experiments.compression_debate.Result`; ``estimators`` picks the panels
@@ -242,7 +275,7 @@ def lens_planes(result, estimators: Sequence[str] = tuple(ESTIMATOR_TITLES), nco
     return estimator_planes(panels, h_x=_TWELVE_BIT_H_X, h_y=_twelve_bit_h_y(), ncols=ncols)
 
 
-def lens_curves(result, estimators: Sequence[str] = ("bins30", "adaptive30", "kde_upper", "noisy"), ncols: int = 4):
+def lens_curves(result, estimators: Sequence[str] = ("bins30", "adaptive30", "kde_upper", "noisy"), ncols: int = 2):
     """I(X;T) of every layer against epoch in the first regime, one panel per estimator, with the Monte Carlo
     standard errors of ``"noisy"`` as error bars (:func:`estimator_curves`). Chapter 5, section 2."""
     lens = result.estimates[result.regimes[0]]
@@ -251,7 +284,7 @@ def lens_curves(result, estimators: Sequence[str] = ("bins30", "adaptive30", "kd
     return estimator_curves(panels, stderr=stderr, ceiling=_TWELVE_BIT_H_X, ncols=ncols)
 
 
-def regime_planes(result, estimator: str = "kde_upper", ncols: int = 4):
+def regime_planes(result, estimator: str = "kde_upper", ncols: int = 2):
     """One information plane per regime of a compression-debate result, all through ``estimator``
     (Saxe et al.'s 2 × 2 design: tanh / ReLU × mini-batch / full batch). Chapter 5, section 3."""
     title = ESTIMATOR_TITLES.get(estimator, estimator)
@@ -261,11 +294,13 @@ def regime_planes(result, estimator: str = "kde_upper", ncols: int = 4):
 
 
 def regime_compression(result, estimators: Sequence[str] = ("kde_upper", "bins30")):
-    """Bars of the compression max_t I(X;T) − final I(X;T) of every layer and regime (``result.compression``),
-    one panel per estimator (:func:`compression_bars`). Chapter 5, section 3."""
-    panels = {f"compression, {ESTIMATOR_TITLES.get(e, e)}": {r: result.compression(r, e) for r in result.regimes}
+    """Bars of the compression max_t I(X;T) − final I(X;T) of every layer and regime, one panel per estimator
+    (:func:`compression_bars`), every estimator on the same epochs (``result.on_common_epochs()``: the epochs at
+    which all of a regime's estimators ran). Chapter 5, section 3."""
+    common = result.on_common_epochs()
+    panels = {f"compression, {ESTIMATOR_TITLES.get(e, e)}": {r: common.compression(r, e) for r in result.regimes}
               for e in estimators}
-    return compression_bars(panels, ylabel="max over epochs of I(X;T) − final I(X;T) [bits]")
+    return compression_bars(panels, ylabel="max over common epochs of I(X;T)\n− final I(X;T) [bits]")
 
 
 def digits_planes(result, estimators: Sequence[str] = ("adaptive30", "kde_upper", "noisy"), ncols: int = 3):

@@ -239,10 +239,17 @@ def beta_per_layer(beta, train_fractions, *, layer_names=None, critical_beta=Non
         med = np.quantile(shown[s], 0.5, axis=0, method="inverted_cdf")  # a value some network has
         ax.plot(x + jitter, med, marker="o", color=color, lw=1.1, label=f"{100 * f:g} %")
     ax.axhline(top, color="0.5", lw=0.6, ls="--")
-    ax.annotate("β = ∞", (x[-1] + 0.3, top), va="center", fontsize=7, color="0.4", annotation_clip=False)
+    ax.annotate("β = ∞", (x[-1] + 0.25, top), ha="right", va="bottom", fontsize=8, color="0.4")
     if critical_beta is not None:
         ax.axhline(critical_beta, color="C3", lw=0.8, ls=":", label=f"critical β = {critical_beta:.3f}")
     ax.set_yscale("log")
+    from matplotlib.ticker import FormatStrFormatter
+
+    lo, hi = ax.get_ylim()
+    if hi / lo < 20:  # plain numbers when the range is about a decade (else matplotlib's own log labels)
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
+    ax.set_xlim(x[0] - 0.4, x[-1] + 0.4)
     ax.set_xticks(x, layer_names or [f"L{k}" for k in x])
     ax.set_xlabel("layer")
     ax.set_ylabel(ylabel)
@@ -266,23 +273,37 @@ def bounds_versus_size(n_train, gap, bound, classical, *, layer_names: Sequence[
     m = np.asarray(n_train, dtype=float)
     fig, ax = new_axes(ax, figsize=(6.6, 4.4))
     colors = layer_colors(bound.shape[-1])
-    ax.plot(m, classical, color="0.2", lw=1.6, ls="--", label="classical bound, H(X) = 12 bits")
-    for k in layers:
+    for k in layers:  # a layer that keeps ~12 bits lies on the classical bound: draw layers wide, the bound on top
         lo, hi = np.percentile(bound[:, :, k], [10, 90], axis=1)
         ax.fill_between(m, lo, hi, color=colors[k], alpha=0.2, lw=0)
-        ax.plot(m, bound[:, :, k].mean(axis=1), color=colors[k], lw=1.4, marker=".",
+        ax.plot(m, bound[:, :, k].mean(axis=1), color=colors[k], lw=3.0, alpha=0.75, marker="o", ms=4,
                 label=f"input compression bound, {layer_names[k]}")
+    ax.plot(m, classical, color="k", lw=1.4, ls=(0, (4, 2)), zorder=5, label="classical bound, H(X) = 12 bits")
     lo, hi = np.percentile(gap, [10, 90], axis=1)
     ax.fill_between(m, np.maximum(lo, 1e-4), np.maximum(hi, 1e-4), color="C3", alpha=0.2, lw=0)
-    ax.plot(m, np.maximum(gap.mean(axis=1), 1e-4), color="C3", lw=2.0, marker="o", label="measured gap")
+    ax.plot(m, np.maximum(gap.mean(axis=1), 1e-4), color="C3", lw=2.0, marker="s", label="measured gap", zorder=4)
     ax.axhline(1.0, color="0.6", lw=0.7, ls=":")
-    ax.set_xscale("log")
+    _log_m_axis(ax, m)
     ax.set_yscale("log")
-    ax.set_xlabel("training examples m")
     ax.set_ylabel("test error − training error (0-1 loss)")
-    ax.set_title("bounds (δ = 0.05) and the measured gap; bands: 10–90 % of networks")
-    ax.legend(loc="lower left", fontsize=7)
+    ax.set_title("bounds (δ = 0.05) and the measured gap; bands: 10–90 % of networks", fontsize=9)
+    _legend_below(ax)
     return fig
+
+
+def _log_m_axis(ax, m) -> None:
+    """A log x axis of training-set sizes, ticked at the sizes drawn (no crowded minor labels)."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xscale("log")
+    ax.set_xticks(m, [f"{v:g}" for v in m], fontsize=8, rotation=45 if len(m) > 5 else 0)
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("training examples m")
+
+
+def _legend_below(ax, ncols: int = 2) -> None:
+    """The legend under the axes, where it cannot hide a curve."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=ncols, fontsize=8, frameon=False)
 
 
 def bound_over_training(epochs, gap, bound, classical: float, *, layer_names: Sequence[str],
@@ -300,18 +321,20 @@ def bound_over_training(epochs, gap, bound, classical: float, *, layer_names: Se
     fig, ax = new_axes(ax)
     x = np.asarray(epochs) + 1
     colors = layer_colors(bound.shape[-1])
-    ax.axhline(classical, color="0.2", lw=1.4, ls="--", label="classical bound")
-    for k in layers:
-        ax.plot(x, bound[:, :, k].mean(axis=0), color=colors[k], lw=1.3, label=f"bound, {layer_names[k]}")
+    for k in layers:  # drawn wide under the classical bound, which a layer keeping ~12 bits lies on
+        ax.plot(x, bound[:, :, k].mean(axis=0), color=colors[k], lw=3.0, alpha=0.75,
+                label=f"input compression bound, {layer_names[k]}")
+    ax.axhline(classical, color="k", lw=1.4, ls=(0, (4, 2)), zorder=5, label="classical bound, H(X) = 12 bits")
     g = gap.mean(axis=0)
-    ax.plot(x, np.where(g > 1e-4, g, np.nan), color="C3", lw=2.0, label="measured gap")
+    ax.plot(x, np.where(g > 1e-4, g, np.nan), color="C3", lw=2.0, label="measured gap (mean over networks)",
+            zorder=4)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("epoch + 1")
     ax.set_ylabel("test error − training error (0-1 loss)")
     if title:
         ax.set_title(title)
-    ax.legend(loc="lower left", fontsize=7)
+    _legend_below(ax)
     return fig
 
 

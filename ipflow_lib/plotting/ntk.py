@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import new_axes
+from .style import new_axes, readable
 
 __all__ = [
     "ntk_finite_width",
@@ -33,6 +33,15 @@ _NAMES = {
 _SPLIT = ("training inputs", "test inputs")
 
 
+#: Font sizes of the multi-panel figures, large enough to read at page width and on a phone.
+_FONTS = {"title": 11, "label": 10.5, "ticks": 9.5, "legend": 8.5}
+
+
+def _readable(fig):
+    """Enlarge the titles, axis labels, tick labels and legends of every axes of ``fig`` (colour bars too)."""
+    return readable(fig, _FONTS)
+
+
 def _w_colors(n):
     import matplotlib as mpl
 
@@ -52,20 +61,20 @@ def _w_indices(result, w_stds):
 def ntk_output_distributions(result, task: str, times=(1e-1, 1e1, 1e3, 1e7), *, n_grid: int = 400):
     """The ensemble's output distribution p_t(z) = (1/N) Σ_i N(z; μ_t(x_i), s_t(x_i)), split by class.
 
-    Rows: training inputs, test inputs; columns: the result's times nearest to ``times``; one output
+    Rows: the result's times nearest to ``times``; columns: training inputs, test inputs; one output
     (binary tasks). Drawn at σ_w = ``config.reference_w_std``; each class's share of the mixture is filled.
     """
     tr = result.task(task)
     if tr.ref_mean_train.shape[-1] != 1:
         raise ValueError(f"task {task!r} has {tr.ref_mean_train.shape[-1]} outputs; this figure needs one")
-    cols = [int(np.argmin(np.abs(np.log10(result.t) - np.log10(t)))) for t in times]
-    fig, axes = new_axes(nrows=2, ncols=len(cols), figsize=(2.6 * len(cols), 4.6), sharex=True)
-    axes = np.atleast_2d(axes)
+    rows = [int(np.argmin(np.abs(np.log10(result.t) - np.log10(t)))) for t in times]
+    fig, axes = new_axes(nrows=len(rows), ncols=2, figsize=(7.0, 1.9 * len(rows) + 0.8), sharex=True)
+    axes = np.asarray(axes).reshape(len(rows), 2)
     colors = ("tab:blue", "tab:orange")
-    for row, (means, vars_, labels) in enumerate(
+    for col, (means, vars_, labels) in enumerate(
         ((tr.ref_mean_train, tr.ref_var_train, tr.y_train), (tr.ref_mean_test, tr.ref_var_test, tr.y_test))
     ):
-        for col, j in enumerate(cols):
+        for row, j in enumerate(rows):
             ax = axes[row, col]
             mu, s = means[j, :, 0], np.maximum(vars_[j], 1e-6)  # display only: widths below 1e-3 are not visible
             z = np.linspace(-2.5, 2.5, n_grid)
@@ -77,15 +86,14 @@ def ntk_output_distributions(result, task: str, times=(1e-1, 1e1, 1e3, 1e7), *, 
             ax.plot(z, total, color="k", lw=0.8, label="p(z)")
             ax.set_yscale("log")
             ax.set_ylim(1e-3, max(10.0, total.max() * 1.5))
-            if row == 0:
-                ax.set_title(f"t = {result.t[j]:.2g}")
-            if row == 1:
+            ax.set_title(f"{_SPLIT[col]}, t = {result.t[j]:.2g}")
+            if row == len(rows) - 1:
                 ax.set_xlabel("ensemble output z")
             if col == 0:
-                ax.set_ylabel(f"density ({_SPLIT[row]})")
+                ax.set_ylabel("density")
     axes[0, -1].legend(loc="upper right")
-    fig.suptitle(f"{task}: the infinite ensemble's outputs, σ_w = {result.config.reference_w_std:g}", fontsize=11)
-    return fig
+    fig.suptitle(f"{task}: the infinite ensemble's outputs, σ_w = {result.config.reference_w_std:g}", fontsize=12)
+    return _readable(fig)
 
 
 def ntk_information_curves(result, task: str, w_stds=None):
@@ -119,8 +127,8 @@ def ntk_information_curves(result, task: str, w_stds=None):
         ax.set_xlabel(_T_LABEL)
     axes[0, 0].legend(loc="upper left", fontsize=7)
     axes[0, 1].legend(loc="upper left", fontsize=7)
-    fig.suptitle(f"{task}: information of the infinite ensemble during training", fontsize=11)
-    return fig
+    fig.suptitle(f"{task}: information of the infinite ensemble during training", fontsize=12)
+    return _readable(fig)
 
 
 def ntk_heatmaps(result, task: str, quantities=("i_xz_nce", "i_zy_mc", "kl_prior", "gap", "error"), split: int = 1):
@@ -132,8 +140,15 @@ def ntk_heatmaps(result, task: str, quantities=("i_xz_nce", "i_zy_mc", "kl_prior
     from matplotlib.colors import LogNorm
 
     tr = result.task(task)
-    fig, axes = new_axes(nrows=1, ncols=len(quantities), figsize=(3.0 * len(quantities), 3.2))
-    axes = np.atleast_1d(axes)
+    ncols = min(3, len(quantities))
+    nrows = -(-len(quantities) // ncols)
+    fig, axes = new_axes(nrows=nrows, ncols=ncols, figsize=(3.5 * ncols, 2.9 * nrows + 0.4))
+    axes = np.asarray(axes).reshape(nrows, ncols)
+    for ax in axes.ravel()[len(quantities):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("log₁₀ σ_w")
+    axes = axes.ravel()[:len(quantities)]
     log_t = np.log10(result.t)
     log_w = np.log10(result.w_stds)
     for ax, q in zip(axes, quantities, strict=True):
@@ -146,14 +161,13 @@ def ntk_heatmaps(result, task: str, quantities=("i_xz_nce", "i_zy_mc", "kl_prior
         mesh = ax.pcolormesh(
             log_t, log_w, values, shading="nearest", cmap="magma" if q == "gap" else "viridis", norm=norm
         )
-        fig.colorbar(mesh, ax=ax, shrink=0.85)
-        ax.set_title(_NAMES.get(q, q), fontsize=9)
+        fig.colorbar(mesh, ax=ax, shrink=0.9)
+        ax.set_title(_NAMES.get(q, q))
         ax.set_xlabel("log₁₀ t")
         ax.grid(False)
-    axes[0].set_ylabel("log₁₀ σ_w")
     where = "" if quantities == ("gap",) else f" (information and error on {_SPLIT[split]})"
-    fig.suptitle(f"{task}{where}", fontsize=11)
-    return fig
+    fig.suptitle(f"{task}{where}", fontsize=12)
+    return _readable(fig)
 
 
 def ntk_information_plane(result, split: int = 1, w_stds=None):
@@ -177,7 +191,7 @@ def ntk_information_plane(result, split: int = 1, w_stds=None):
         ax.set_xlabel(f"I(X;Z) [bits], {_SPLIT[split]}")
         ax.set_ylabel("I(Z;Y) [bits]")
     axes[0].legend(fontsize=7)
-    return fig
+    return _readable(fig)
 
 
 def ntk_gap_scatter(result, quantity: str = "i_xz_nce", split: int = 1, correlations=None):
@@ -198,7 +212,7 @@ def ntk_gap_scatter(result, quantity: str = "i_xz_nce", split: int = 1, correlat
         ax.set_xlabel(_NAMES.get(quantity, quantity) + f", {_SPLIT[split]}")
         ax.set_ylabel(_NAMES["gap"])
     fig.colorbar(sc, ax=axes[-1], label="log₁₀ t")
-    return fig
+    return _readable(fig)
 
 
 def ntk_finite_width(result):
@@ -238,8 +252,7 @@ def ntk_finite_width(result):
     axes[2].set_xlabel(f"infinite-width variance s_t(x), t = {result.t[j]:g}")
     axes[2].set_ylabel("finite ensemble's variance")
     axes[2].legend(fontsize=6, markerscale=2)
-    return fig
-
+    return _readable(fig)
 
 
 def ntk_noise_floor(result, task: str):
@@ -267,5 +280,5 @@ def ntk_noise_floor(result, task: str):
         ax.set_title(_SPLIT[split])
     axes[0].set_ylabel("I(X;Z) [bits]")
     axes[0].legend(fontsize=7)
-    fig.suptitle(f"{task}, σ_w = {result.config.reference_w_std:g}: I(X;Z) depends on the resolution", fontsize=11)
-    return fig
+    fig.suptitle(f"{task}, σ_w = {result.config.reference_w_std:g}: I(X;Z) at several noise levels", fontsize=12)
+    return _readable(fig)

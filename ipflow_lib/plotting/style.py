@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LABELS", "STYLE", "layer_colors", "new_axes", "use_style"]
+__all__ = ["LABELS", "STYLE", "layer_colors", "new_axes", "readable", "use_style"]
 
 STYLE = {
     "figure.dpi": 110,
@@ -55,3 +55,22 @@ def layer_colors(n_layers: int):
     import matplotlib as mpl
 
     return mpl.colormaps["plasma"](np.linspace(0.0, 0.85, max(n_layers, 1)))
+
+
+def readable(fig, fonts: dict | None = None):
+    """Enlarge the titles, axis labels, tick labels and legends of every axes of ``fig`` (colour bars too).
+
+    ``fonts``: point sizes with keys ``title``, ``label``, ``ticks``, ``legend`` (default 12, 11, 10, 9), large
+    enough to read a multi-panel figure at page width and on a phone. Returns ``fig``.
+    """
+    fonts = {"title": 12, "label": 11, "ticks": 10, "legend": 9, **(fonts or {})}
+    for ax in fig.axes:
+        ax.title.set_fontsize(fonts["title"])
+        ax.xaxis.label.set_fontsize(fonts["label"])
+        ax.yaxis.label.set_fontsize(fonts["label"])
+        ax.tick_params(labelsize=fonts["ticks"])
+        legend = ax.get_legend()
+        if legend is not None:
+            for text in legend.get_texts():
+                text.set_fontsize(fonts["legend"])
+    return fig
