@@ -121,3 +121,21 @@ def test_every_chapter_has_three_exercises_and_a_self_check():
         mine = {c for c in used if c.split(".")[0] == chapter}
         assert mine, f"{name}: no self-check exercise (ipflow_lib.exercises.check)"
         assert mine <= checkers, f"{name}: self-checks without a checker: {sorted(mine - checkers)}"
+
+
+@pytest.mark.book
+def test_scorecard_verdicts_are_the_claims_modules_output(quick_book, monkeypatch):
+    """Every row of the built scorecard shows the verdict that ipflow_lib.claims computes from the same results."""
+    from ipflow_lib import claims, experiments
+
+    monkeypatch.setenv("IPFLOW_PRESET", "quick")  # the results the quick book used, loaded from its cache
+    results = {name: experiments.get(name).run() for name in claims.EXPERIMENTS}
+    card = claims.scorecard(results)
+    html = (BOOK_HTML / "chapters" / "08_scorecard.html").read_text()
+    rows = {m.group(1).strip(): m.group(2) for m in
+            re.finditer(r'<tr class="row-[a-z]+"><td><p>([^<]+)</p></td>(.*?)</tr>', html, re.S)}
+    assert len(card) >= 15 and set(rows) >= {c.id for c in card}
+    for claim in card:
+        cells = re.findall(r"<td><p>(.*?)</p></td>", rows[claim.id], re.S)
+        shown = re.sub(r"<[^>]+>", "", cells[4]).strip()
+        assert shown == claim.verdict or shown.startswith(f"{claim.verdict} ("), (claim.id, shown, claim.verdict)
