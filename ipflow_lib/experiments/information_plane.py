@@ -217,6 +217,15 @@ def compute(config: Config, checkpoint: Checkpoint | None = None) -> Result:
     )
 
 
+def paper_settings() -> dict[str, float | int]:
+    """The settings of the ``paper`` preset that the chapter quotes whatever preset built it (for ``glue``):
+    ``paper_bins``, ``paper_train_pct`` (%), ``paper_networks``, ``paper_epochs``, ``paper_lr``."""
+    paper = PRESETS["paper"]
+    return {"paper_bins": paper.n_bins, "paper_train_pct": 100 * paper.train_fraction,
+            "paper_networks": paper.training.n_networks, "paper_epochs": paper.training.n_epochs,
+            "paper_lr": paper.training.learning_rate}
+
+
 def run(config: Config | None = None) -> Result:
     """Run (or load from the cache) the information-plane experiment; ``None`` = the current preset."""
     config = config or select_config(PRESETS)
