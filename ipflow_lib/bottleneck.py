@@ -40,6 +40,7 @@ import numpy as np
 from scipy.special import logsumexp, rel_entr, xlogy
 
 from .information import check_distribution
+from .validation import as_array, as_float, as_int, as_range, as_seed, check_size
 
 __all__ = [
     "KINDS",
@@ -72,23 +73,17 @@ _TINY_LOG = np.log(_TINY)  # ~ -708
 
 
 def _check_kind(kind: str) -> str:
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     return kind
 
 
 def _check_beta(beta, name: str = "beta") -> float:
-    try:
-        b = float(beta)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a positive number, got {beta!r}") from None
-    if not np.isfinite(b) or b <= 0:
-        raise ValueError(f"{name} must be a positive finite number (β > 0), got {beta!r}")
-    return b
+    return as_float(name, beta, above=0.0, expect="a positive finite number (β > 0)")
 
 
 def _check_betas(betas) -> np.ndarray:
-    b = np.asarray(betas, dtype=np.float64)
+    b = as_array("betas", betas, finite=False, nonempty=False).astype(np.float64)
     if b.ndim != 1 or b.size == 0:
         raise ValueError(f"betas must be a non-empty 1-d array, got shape {b.shape}")
     if not np.isfinite(b).all() or (b <= 0).any():
@@ -139,6 +134,7 @@ def merge_inputs(p_xy, decimals: int = 12) -> tuple[np.ndarray, np.ndarray]:
     ([[0.30000000000000004, 0.30000000000000004], [0.4, 0.0]], [0, 0, 1])
     """
     p_xy = check_distribution(p_xy, "p_xy", ndim=2)
+    decimals = as_int("decimals", decimals, minimum=0, maximum=20)
     p_x = p_xy.sum(axis=1)
     alive = p_x > 0
     rows = p_xy[alive] / p_x[alive, None]
@@ -496,7 +492,7 @@ def _measure(model, beta: float, log_q: np.ndarray, cluster_tol: float):
 
 def _check_encoder(q, problem: _Problem, name: str) -> np.ndarray:
     """``q`` as a float64 encoder p(t|x) of the problem's n_x inputs, or ``ValueError`` naming ``name``."""
-    q = np.asarray(q, dtype=np.float64)
+    q = as_array(name, q, finite=False, nonempty=False).astype(np.float64)
     n_x = problem.groups.shape[0]
     if q.ndim != 2 or q.shape[0] != n_x:
         raise ValueError(f"{name} must be an encoder p(t|x) of shape (n_x={n_x}, n_t), got shape {q.shape}")
@@ -532,16 +528,16 @@ def _n_clusters(problem: _Problem, n_clusters, init) -> int:
             return int(q.shape[1])
     if n_clusters is None:
         return max(problem.m, 2)
-    if not isinstance(n_clusters, int | np.integer) or n_clusters < 1:
-        raise ValueError(f"n_clusters must be a positive integer, got {n_clusters!r}")
-    return int(n_clusters)
+    n_clusters = as_int("n_clusters", n_clusters, minimum=1)
+    check_size("n_clusters", problem.m * n_clusters)
+    return n_clusters
 
 
-def _check_solver_args(tol, max_iter) -> None:
-    if not (np.isfinite(tol) and tol > 0):
-        raise ValueError(f"tol must be a positive number, got {tol!r}")
-    if not isinstance(max_iter, int | np.integer) or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
+def _check_solver_args(tol, max_iter, cluster_tol=1e-3, seed=0) -> None:
+    as_float("tol", tol, above=0.0)
+    as_int("max_iter", max_iter, minimum=1)
+    as_float("cluster_tol", cluster_tol, above=0.0, maximum=1.0)  # a total-variation distance
+    as_seed("seed", seed)
 
 
 def _solution(model, beta, log_q, n_iter, converged, delta, cluster_tol) -> IBSolution:
@@ -625,7 +621,7 @@ def ib(
     """
     kind = _check_kind(kind)
     beta = _check_beta(beta)
-    _check_solver_args(tol, max_iter)
+    _check_solver_args(tol, max_iter, cluster_tol, seed)
     problem = _table_problem(p_xy, kind, merge)
     n_t = _n_clusters(problem, n_clusters, init)
     log_q = _initial(problem, n_t, init, np.random.default_rng(seed))
@@ -834,12 +830,11 @@ def _anneal(model, betas, n_clusters, direction, tol, max_iter, seed, perturbati
     """The curve of ``model`` (its problem ``model.pr``) annealed over ``betas``: the one body of
     :func:`ib_curve` and :func:`exponential_family_dual_ib_curve`, whose parameters these are."""
     betas = _check_betas(betas)
-    _check_solver_args(tol, max_iter)
+    _check_solver_args(tol, max_iter, cluster_tol, seed)
     n_t = _n_clusters(model.pr, n_clusters, None)
     if direction not in ("up", "down", "both"):
         raise ValueError(f"direction must be 'up', 'down' or 'both', got {direction!r}")
-    if not (np.isfinite(perturbation) and perturbation >= 0):
-        raise ValueError(f"perturbation must be ≥ 0, got {perturbation!r}")
+    as_float("perturbation", perturbation, minimum=0.0)
     pr = model.pr
     rng = np.random.default_rng(seed)
     args = (tol, max_iter, rng, perturbation, cluster_tol, keep_encoders, progress, accelerate)
@@ -1087,7 +1082,7 @@ class ExponentialFamily:
         >>> fam.probabilities(np.array([[0.0]])).tolist()
         [[0.5, 0.5]]
         """
-        s = np.asarray(sufficient_statistics, dtype=np.float64)
+        s = as_array("sufficient_statistics", sufficient_statistics, finite=False).astype(np.float64)
         if s.ndim != 2 or s.shape[0] < 1 or s.shape[1] < 1:
             raise ValueError(f"sufficient_statistics must have shape (n_y, k), got {s.shape}")
         if not np.isfinite(s).all():
@@ -1147,7 +1142,7 @@ def _expfam_problem(p_x, theta, family: ExponentialFamily, merge: bool) -> _Prob
     if not isinstance(family, ExponentialFamily):
         raise TypeError(f"family must be an ExponentialFamily, got {type(family).__name__}")
     p_x = check_distribution(p_x, "p_x", ndim=1)
-    theta = np.asarray(theta, dtype=np.float64)
+    theta = as_array("theta", theta, finite=False, nonempty=False).astype(np.float64)
     if theta.ndim != 2 or theta.shape[0] != p_x.shape[0]:
         raise ValueError(f"theta must have shape (n_x={p_x.shape[0]}, k), got {theta.shape}")
     if not np.isfinite(theta).all():
@@ -1221,7 +1216,7 @@ def exponential_family_dual_ib(
     Source: Piran, Shwartz-Ziv & Tishby (2020), the dual IB of exponential families.
     """
     beta = _check_beta(beta)
-    _check_solver_args(tol, max_iter)
+    _check_solver_args(tol, max_iter, cluster_tol, seed)
     problem = _expfam_problem(p_x, theta, family, merge)
     n_t = _n_clusters(problem, n_clusters, init)
     log_q = _initial(problem, n_t, init, np.random.default_rng(seed))
@@ -1342,14 +1337,20 @@ def fit_beta_on_curve(i_xt, i_ty, curve_betas, curve_i_xt, curve_i_ty, method: s
     """
     if method not in CURVE_METHODS:
         raise ValueError(f"method must be one of {CURVE_METHODS}, got {method!r}")
-    betas = np.asarray(curve_betas, float)
-    cx, cy = np.asarray(curve_i_xt, float), np.asarray(curve_i_ty, float)
+    betas = as_array("curve_betas", curve_betas, finite=False, nonempty=False).astype(float)
+    cx = as_array("curve_i_xt", curve_i_xt, finite=False, nonempty=False).astype(float)
+    cy = as_array("curve_i_ty", curve_i_ty, finite=False, nonempty=False).astype(float)
     if betas.ndim != 1 or cx.shape != betas.shape or cy.shape != betas.shape or betas.size < 2:
         raise ValueError(f"the curve arrays must have the same shape (n_betas ≥ 2,), got {betas.shape}, "
                          f"{cx.shape}, {cy.shape}")
     if not (np.isfinite(betas).all() and (betas > 0).all() and np.isfinite(cx).all() and np.isfinite(cy).all()):
         raise ValueError("the curve must have finite values and β > 0")
-    px, py = np.broadcast_arrays(np.asarray(i_xt, float), np.asarray(i_ty, float))
+    px = as_array("i_xt", i_xt, nonempty=False).astype(float)
+    py = as_array("i_ty", i_ty, nonempty=False).astype(float)
+    try:
+        px, py = np.broadcast_arrays(px, py)
+    except ValueError:
+        raise ValueError(f"i_xt and i_ty must broadcast to one shape, got {px.shape} and {py.shape}") from None
     if method in ("relevance", "compression"):
         v, log_b = _monotone_in_beta(betas, cy if method == "relevance" else cx)
         point = py if method == "relevance" else px
@@ -1396,21 +1397,21 @@ def fit_beta_self_consistent(encoder, p_y_given_x, p_x=None, beta_range=(1e-2, 1
     """
     from scipy.optimize import minimize_scalar
 
-    p = np.asarray(p_y_given_x, dtype=np.float64)
+    p = as_array("p_y_given_x", p_y_given_x, ndim=2).astype(np.float64)
     n_x = p.shape[0]
     if p.ndim != 2 or (p < 0).any() or not np.allclose(p.sum(axis=1), 1.0, atol=1e-9):
         raise ValueError("p_y_given_x must have shape (n_x, n_y) with rows that are distributions")
-    p_x = np.full(n_x, 1.0 / n_x) if p_x is None else np.asarray(p_x, dtype=np.float64)
+    p_x = np.full(n_x, 1.0 / n_x) if p_x is None else as_array("p_x", p_x).astype(np.float64)
     if p_x.shape != (n_x,) or (p_x < 0).any() or not np.isclose(p_x.sum(), 1.0):
         raise ValueError(f"p_x must be a distribution of shape ({n_x},)")
-    lo, hi = beta_range
+    lo, hi = as_range("beta_range", beta_range)
     if not 0 < lo < hi:
         raise ValueError(f"beta_range must be 0 < low < high, got {beta_range}")
     # Inputs with the same p(y|x) have the same distortions: work on the distinct rows.
     rows, group = np.unique(np.round(p, 12), axis=0, return_inverse=True)
     group = group.ravel()
     p_g = np.bincount(group, weights=p_x, minlength=rows.shape[0])
-    enc = np.asarray(encoder)
+    enc = as_array("encoder", encoder)
     if enc.ndim == 1:  # deterministic: no (n_x, n_t) matrix (a layer may have as many cells as inputs)
         if enc.shape != (n_x,) or not np.issubdtype(enc.dtype, np.integer) or enc.min() < 0:
             raise ValueError(f"a deterministic encoder must be non-negative integer cells of shape ({n_x},)")

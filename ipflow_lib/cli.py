@@ -1,30 +1,105 @@
-"""Command line: ``ipflow list``, ``ipflow run EXPERIMENT [--preset paper|quick]``, ``ipflow cache clear``."""
+"""Command line: ``ipflow list``, ``ipflow run EXPERIMENT [--preset paper|quick]``, ``ipflow cache clear``.
+
+Everything a run needs is checked before anything is computed: every experiment name (a typo in the
+second of two names fails at once), the preset (``--preset`` or ``$IPFLOW_PRESET``) and the cache folder
+(``$IPFLOW_CACHE``: not empty, not under a regular file, writable; a relative path is resolved once against
+the working directory, and the command says so). A bad one prints one line on stderr and exits with 2.
+Ctrl-C exits with 130 and SIGTERM with 143, after the running experiment saved its checkpoints: the same
+command resumes.
+"""
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
 import sys
 
 from . import experiments, runtime
 
+EXIT_USAGE = 2  # a bad name, preset or cache folder
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM)
+
+
+class _UsageError(Exception):
+    """A bad argument or setting of the command line: one line on stderr, exit status 2."""
+
+
+def _names(requested: list[str]) -> list[str]:
+    """The experiments to run, every name checked (with a suggestion for a typo) before any runs."""
+    available = experiments.available()
+    if requested == ["all"]:
+        return available
+    if "all" in requested:
+        raise _UsageError("'all' runs every experiment; give it alone, not with other names")
+    unknown = [name for name in requested if name.replace("_", "-") not in available]
+    if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name.replace("_", "-"), available, n=1)
+            hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise _UsageError(f"no experiment {', '.join(hints)}; available: {', '.join(available)}")
+    return [name.replace("_", "-") for name in requested]
+
+
+def _preset(preset: str | None) -> str:
+    try:
+        return experiments.preset_name(preset)
+    except ValueError as err:
+        raise _UsageError(str(err)) from None
+
+
+def _cache_folder(create: bool) -> str:
+    """The cache folder, checked (and created when ``create``); a note on stderr when it was relative."""
+    try:
+        folder = experiments.check_cache_dir() if create else experiments.cache_dir()
+    except experiments.CacheError as err:
+        raise _UsageError(str(err)) from None
+    value = os.environ.get(experiments.CACHE_ENV, "")
+    if value and not os.path.isabs(os.path.expanduser(value)):
+        print(f"[ipflow] ${experiments.CACHE_ENV}={value!r} is relative: using {folder}", file=sys.stderr)
+    return str(folder)
+
 
 def _run(names: list[str], preset: str | None) -> int:
     """Run (or load) each named experiment with the preset's config, passed explicitly to its ``run``."""
-    preset = experiments.preset_name(preset)
+    names, preset = _names(names), _preset(preset)
+    folder = _cache_folder(create=True)
+    modules = [experiments.get(name) for name in names]  # names are checked: these only import
     runtime.set_progress(sys.stderr.isatty())  # bars on a terminal, unless $IPFLOW_PROGRESS says otherwise
-    if names == ["all"]:
-        names = experiments.available()
-    modules = [experiments.get(name) for name in names]  # an unknown name fails before any computation
-    for name, module in zip(names, modules, strict=True):
-        print(f"[ipflow] {name}: preset {preset}", file=sys.stderr, flush=True)
-        result = module.run(module.PRESETS[preset])
-        if getattr(result, "info", None) is not None:
-            print(f"[ipflow] {result.info.describe()}", file=sys.stderr, flush=True)
+    try:
+        with runtime.sigterm_as_interrupt():
+            for name, module in zip(names, modules, strict=True):
+                print(f"[ipflow] {name}: preset {preset}", file=sys.stderr, flush=True)
+                result = module.run(module.PRESETS[preset])
+                if getattr(result, "info", None) is not None:
+                    print(f"[ipflow] {result.info.describe()}", file=sys.stderr, flush=True)
+    except KeyboardInterrupt as err:
+        how = "terminated (SIGTERM)" if isinstance(err, runtime.Terminated) else "interrupted"
+        print(f"\nipflow: {how}. Finished experiments are cached, and long runs saved checkpoints in "
+              f"{os.path.join(folder, 'checkpoints')}: the same command resumes from the last one.",
+              file=sys.stderr, flush=True)
+        return EXIT_TERMINATED if isinstance(err, runtime.Terminated) else EXIT_INTERRUPTED
+    return 0
+
+
+def _cache(action: str) -> int:
+    if action == "path":
+        print(_cache_folder(create=False))
+        return 0
+    folder = _cache_folder(create=False)  # an empty $IPFLOW_CACHE is an error, never the default cache
+    try:
+        existed = os.path.isdir(folder)
+        experiments.clear_cache()  # a path that cannot be a folder fails here
+    except experiments.CacheError as err:
+        raise _UsageError(str(err)) from None
+    print(f"cleared {folder}" if existed else f"nothing to clear: there is no cache folder {folder}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ipflow", description=__doc__)
+    parser = argparse.ArgumentParser(prog="ipflow", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the experiments")
     run = sub.add_parser("run", help="run (or load from the cache) one experiment, or 'all'")
@@ -35,26 +110,17 @@ def main(argv: list[str] | None = None) -> int:
     cache.add_argument("action", choices=["clear", "path"])
     args = parser.parse_args(argv)
 
-    if args.command == "list":
-        for name in experiments.available():
-            print(name)
-        return 0
-    if args.command == "run":
-        try:
+    try:
+        if args.command == "list":
+            for name in experiments.available():
+                print(name)
+            return 0
+        if args.command == "run":
             return _run(args.experiment, args.preset)
-        except KeyError as err:
-            print(f"ipflow: {err.args[0]}", file=sys.stderr)
-            return 2
-        except KeyboardInterrupt:
-            print(f"\nipflow: interrupted. Finished experiments are cached, and long runs save checkpoints as "
-                  f"they go (about every minute) in {experiments.cache_dir() / 'checkpoints'}: the same command "
-                  "resumes from the last one.", file=sys.stderr)
-            return 130
-    if args.action == "path":
-        print(experiments.cache_dir())
-    else:
-        print(f"cleared {experiments.clear_cache()}")
-    return 0
+        return _cache(args.action)
+    except _UsageError as err:
+        print(f"ipflow: {err}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -60,7 +60,8 @@ class Exercise:
 
 @dataclasses.dataclass(frozen=True)
 class Chapter:
-    """A chapter of the course: ``doc`` is its path in ``_toc.yml`` (``"chapters/02_information_plane"``)."""
+    """A chapter of the course, or a section of one with its own page: ``doc`` is its path in ``_toc.yml``
+    (``"chapters/02_information_plane"``)."""
 
     doc: str
     number: int
@@ -70,6 +71,23 @@ class Chapter:
     background: str  # what a student should know from outside the book
     goals: tuple[str, ...]
     exercises: tuple[Exercise, ...]
+    section: int = 0  # > 0: a section page of chapter ``number`` (``_toc.yml`` "sections"), numbered as the book
+    # numbers it: after the chapter's own sections (tests/test_course.py checks it against the sources)
+
+    @property
+    def label(self) -> str:
+        """``"5"`` for a chapter, ``"5.8"`` for a section page: how the book numbers it."""
+        return f"{self.number}.{self.section}" if self.section else f"{self.number}"
+
+    @property
+    def key(self) -> str:
+        """:attr:`label` usable in a glue name: ``"5"``, ``"5_8"``."""
+        return self.label.replace(".", "_")
+
+    @property
+    def order(self) -> tuple[int, int]:
+        """Position in the book: (chapter, section)."""
+        return self.number, self.section
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +102,7 @@ class Session:
 CH1, CH2, CH3, CH4 = ("chapters/01_information_bottleneck", "chapters/02_information_plane",
                       "chapters/03_depth_data_ib_bound", "chapters/04_compression_generalization")
 CH5, CH6, CH7 = ("chapters/05_estimating_information", "chapters/06_infinite_ensembles", "chapters/07_dual_ib")
+CH5_LINEAR, CH5_NOISY = "chapters/05_linear_networks", "chapters/05_noisy_networks"
 
 PLAN: tuple[Chapter, ...] = (
     Chapter(
@@ -103,7 +122,8 @@ PLAN: tuple[Chapter, ...] = (
          "relate the phases to the drift and diffusion of the gradients (their SNR)"),
         (Exercise("ex-ip-bins", ("information-plane", "information-plane")),
          Exercise("ex-ip-fullbatch", ("information-plane",)), Exercise("ex-ip-ceilings", self_check=True),
-         Exercise("ex-ip-overlap", self_check=True)),
+         Exercise("ex-ip-overlap", self_check=True), Exercise("ex-ip-sgd-rate", ("information-plane",) * 2),
+         Exercise("ex-ip-sgd-step", self_check=True)),
     ),
     Chapter(
         CH3, 3, "Training size, depth and the IB bound", ("training-size", "depth", "ib-layers"), (CH1, CH2),
@@ -113,7 +133,8 @@ PLAN: tuple[Chapter, ...] = (
          "place converged layers against the IB bound and fit their β"),
         (Exercise("ex-szt-bins-size", ("training-size", "training-size")), Exercise("ex-szt-depth-level"),
          Exercise("ex-szt-soft-bound"), Exercise("ex-szt-steps", self_check=True),
-         Exercise("ex-szt-corner", self_check=True)),
+         Exercise("ex-szt-corner", self_check=True), Exercise("ex-szt-equal-epochs", ("training-size",)),
+         Exercise("ex-szt-decoder", self_check=True)),
     ),
     Chapter(
         CH4, 4, "Compression and generalization", ("generalization",), (CH3,),
@@ -126,7 +147,7 @@ PLAN: tuple[Chapter, ...] = (
     ),
     Chapter(
         CH5, 5, "Estimating mutual information, and the compression debate",
-        ("estimator-benchmarks", "compression-debate", "digits-probes"), (CH2,),
+        ("estimator-benchmarks", "compression-debate", "mnist-debate", "digits-probes"), (CH2,),
         "kernel density estimation; PyTorch modules",
         ("compare binning, KDE bounds and KSG on tasks with known mutual information",
          "see how the compression verdict depends on the estimator, the activation and the batch size",
@@ -136,23 +157,44 @@ PLAN: tuple[Chapter, ...] = (
          Exercise("ex-goldfeld")),
     ),
     Chapter(
+        CH5_LINEAR, 5, "Deep linear networks: information without an estimator", ("linear-networks",), (CH5,),
+        "linear regression; the entropy of a Gaussian vector",
+        ("compute I(X;T) and I(T;Y) of a linear network with noise exactly, from its weights",
+         "see a network overfit while I(X;T) keeps growing: generalization without compression",
+         "separate the information about task-relevant and task-irrelevant inputs, for GD and SGD"),
+        (Exercise("ex-linear-irrelevant", self_check=True), Exercise("ex-linear-rescale"),
+         Exercise("ex-linear-samples", ("linear-networks",))),
+        section=8,
+    ),
+    Chapter(
+        CH5_NOISY, 5, "Noisy networks: compression as clustering", ("noisy-networks",), (CH5, CH5_LINEAR),
+        "Gaussian mixtures and Monte Carlo integration",
+        ("estimate I(X;T) of a network with noisy hidden units by sample propagation, with its error",
+         "measure the clustering of a layer's representations over training",
+         "test whether compression of I(X;T), clustering and the binned estimate go together"),
+        (Exercise("ex-noisy-saturated", self_check=True), Exercise("ex-noisy-beta"),
+         Exercise("ex-noisy-propagation"), Exercise("ex-noisy-radius", ("noisy-networks",))),
+        section=9,
+    ),
+    Chapter(
         CH6, 6, "Information in infinite ensembles of infinitely wide networks",
-        ("infinite-ensembles", "ntk-finite-width"), (CH1, CH5),
+        ("infinite-ensembles", "infinite-ensembles-mnist", "ntk-finite-width"), (CH1, CH5),
         "Gaussian processes and kernels; linear ODEs",
         ("derive the Gaussian channel of an infinite ensemble from the NTK",
          "compute I(X;Z) and I(Z;Y) of that channel through training and over weight scales",
          "test whether finite networks behave like the infinite ensemble"),
         (Exercise("ex-ntk-relu"), Exercise("ex-ntk-freeze"), Exercise("ex-ntk-slope", self_check=True),
-         Exercise("ex-ntk-bayes", self_check=True), Exercise("ex-ntk-nce")),
+         Exercise("ex-ntk-bayes", self_check=True),
+         Exercise("ex-ntk-mnist-collapse", self_check=True), Exercise("ex-ntk-nce")),
     ),
     Chapter(
         CH7, 7, "The dual information bottleneck", ("dual-ib", "variational-dual-ib"), (CH1,),
         "exponential families; variational autoencoders",
         ("write the dual IB equations and how they differ from the IB",
          "compare information curves and critical β of the IB and the dual IB",
-         "train the variational dual IB on real digits"),
+         "train the variational IB and dual IB on real MNIST digits"),
         (Exercise("ex-dual-decoder", self_check=True), Exercise("ex-dual-bsc", self_check=True),
-         Exercise("ex-dual-gauss")),
+         Exercise("ex-dual-gauss"), Exercise("ex-dual-finite")),
     ),
 )
 
@@ -163,6 +205,8 @@ SESSIONS: tuple[Session, ...] = (
     Session("Data, depth and generalization", (CH3, CH4),
             "one training-size sweep read twice, against the IB bound and as a generalization bound"),
     Session("The compression debate", (CH5,), "what an estimate of I(X;T) measures; tanh against ReLU"),
+    Session("The critics' experiments", (CH5_LINEAR, CH5_NOISY),
+            "exact information in linear networks, and noisy networks whose compression is clustering"),
     Session("Infinite ensembles", (CH6,), "information without estimation: the NTK's Gaussian channel"),
     Session("The dual bottleneck, and the verdict", (CH7,),
             "the dual IB; then the scorecard page: which claims hold, measured"),
@@ -303,7 +347,7 @@ def runtime_table(preset: str = "quick", *, infos: Mapping[str, RunInfo] | None 
     rows = []
     for entry in PLAN:
         names = ", ".join(f"`{n}` ({format_seconds(own[n])})" for n in _closure(entry.experiments))
-        rows.append([entry.number, f"{{doc}}`/{entry.doc}`", names, format_seconds(times[entry.doc])])
+        rows.append([entry.label, f"{{doc}}`/{entry.doc}`", names, format_seconds(times[entry.doc])])
     return _table(["chapter", "title", f"experiments (own compute time, `{preset}`)", "runtime"], rows)
 
 
@@ -315,7 +359,7 @@ def exercise_table(preset: str = "quick", *, infos: Mapping[str, RunInfo] | None
         for ex in entry.exercises:
             reruns = ", ".join(f"`{n}`" for n in ex.reruns) or "—"
             time_needed = format_seconds(needs[entry.doc][ex.label]) if ex.reruns else "seconds"
-            rows.append([entry.number, f"{{numref}}`{ex.label}`", "yes" if ex.self_check else "—", reruns,
+            rows.append([entry.label, f"{{numref}}`{ex.label}`", "yes" if ex.self_check else "—", reruns,
                          time_needed])
     return _table(["chapter", "exercise", "self-check", "reruns", f"compute time (`{preset}`)"], rows)
 
@@ -326,7 +370,8 @@ def session_plan() -> str:
     blocks = []
     for k, session in enumerate(SESSIONS, 1):
         chapters = [chapter(doc) for doc in session.chapters]
-        requires = sorted({chapter(d).number for c in chapters for d in c.requires} - {c.number for c in chapters})
+        requires = [chapter(d).label for d in sorted({d for c in chapters for d in c.requires}
+                                                      - {c.doc for c in chapters}, key=lambda d: chapter(d).order)]
         links = ", ".join(f"{{doc}}`/{c.doc}`" for c in chapters)
         builds_on = (f"chapter{'s' if len(requires) > 1 else ''} {', '.join(map(str, requires))}" if requires
                      else "nothing earlier")
@@ -338,14 +383,15 @@ def session_plan() -> str:
 
 
 def summary(preset: str = "quick", *, infos: Mapping[str, RunInfo] | None = None) -> dict[str, object]:
-    """Flat numbers for the instructor page's prose: ``runtime_<n>`` (seconds) per chapter and totals.
+    """Flat numbers for the instructor page's prose: ``runtime_<key>`` (seconds) per chapter and
+    section page (``runtime_5``, ``runtime_5_8``, :attr:`Chapter.key`) and totals.
 
     ``runtime_total`` counts every experiment once (the whole course from an empty cache);
     ``slowest_title`` and ``slowest_runtime`` name the chapter that takes longest.
     """
     infos = _infos(preset, infos)
     times = runtimes(preset, infos=infos)
-    by_number = {entry.number: times[entry.doc] for entry in PLAN}
+    by_number = {entry.key: times[entry.doc] for entry in PLAN}
     slowest = max(PLAN, key=lambda entry: times[entry.doc])
     out: dict[str, object] = {f"runtime_{n}": t for n, t in by_number.items()}
     out |= {f"runtime_{n}_text": format_seconds(t) for n, t in by_number.items()}
@@ -353,14 +399,15 @@ def summary(preset: str = "quick", *, infos: Mapping[str, RunInfo] | None = None
     out |= {
         "course_preset": preset,
         "n_sessions": len(SESSIONS),
-        "n_chapters": len(PLAN),
+        "n_chapters": sum(1 for entry in PLAN if not entry.section),
+        "n_sections": sum(1 for entry in PLAN if entry.section),
         "n_exercises": sum(len(entry.exercises) for entry in PLAN),
         "n_rerun_exercises": sum(1 for entry in PLAN for ex in entry.exercises if ex.reruns),
         "n_self_checks": sum(1 for entry in PLAN for ex in entry.exercises if ex.self_check),
         "runtime_total": total,
         "runtime_total_text": format_seconds(total),
         "slowest_title": slowest.title,
-        "slowest_number": slowest.number,
+        "slowest_number": slowest.label,
         "slowest_runtime_text": format_seconds(times[slowest.doc]),
     }
     return out

@@ -29,7 +29,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .runtime import TrainingStopped, progress
+from .runtime import Terminated, TrainingStopped, progress, termination_requested, watch_termination
+from .validation import MAX_SEED
 
 ACTIVATIONS = ("tanh", "relu", "linear")
 OPTIMIZERS = ("adam", "sgd")
@@ -95,6 +96,9 @@ class TrainingSpec:
     seed : int ≥ 0 -- network ``i`` uses seed ``seed + i`` for its initialisation and mini-batch order
     custom_logged_epochs : tuple of int or None -- an explicit logged-epoch schedule (strictly increasing,
         in [0, n_epochs)) instead of the log-spaced one
+    hidden_noise_std : float ≥ 0 -- β of a noisy network (Goldfeld et al. 2019, Sec. 2): N(0, β²) noise is added
+        to every hidden unit in training, after its activation, and propagates through the later layers; 0 (the
+        default) trains exactly the noise-free network, and is left out of the pickled state (cache keys)
 
     Raises
     ------
@@ -113,6 +117,7 @@ class TrainingSpec:
     n_networks: int = 50
     seed: int = 0
     custom_logged_epochs: tuple[int, ...] | None = None
+    hidden_noise_std: float = 0.0
 
     def __post_init__(self):
         def integer(name, value, low):
@@ -140,6 +145,10 @@ class TrainingSpec:
         integer("n_logged_points", self.n_logged_points, 1)
         integer("n_networks", self.n_networks, 1)
         integer("seed", self.seed, 0)
+        if self.seed + self.n_networks > MAX_SEED:  # network i uses seed + i; a JAX key would wrap it modulo 2**32
+            raise ValueError(f"TrainingSpec.seed + n_networks must be ≤ 2**32 (seeds of networks seed..seed + "
+                             f"n_networks − 1 in [0, 2**32), not wrapped), got seed={self.seed!r}, "
+                             f"n_networks={self.n_networks!r}")
         if self.custom_logged_epochs is not None:
             logged = self.custom_logged_epochs
             if not isinstance(logged, tuple) or not logged:
@@ -149,6 +158,18 @@ class TrainingSpec:
             if any(b <= a for a, b in zip(logged[:-1], logged[1:], strict=True)) or logged[-1] >= self.n_epochs:
                 raise ValueError("TrainingSpec.custom_logged_epochs must be strictly increasing and < n_epochs "
                                  f"= {self.n_epochs}, got {logged!r}")
+        beta = self.hidden_noise_std
+        if isinstance(beta, bool) or not isinstance(beta, int | float | np.integer | np.floating):
+            raise TypeError(f"TrainingSpec.hidden_noise_std must be a number, got {beta!r}")
+        if not math.isfinite(beta) or beta < 0:
+            raise ValueError(f"TrainingSpec.hidden_noise_std must be a finite number ≥ 0, got {beta!r}")
+
+    def __getstate__(self):
+        # the noise-free default is left out, so that pickles and cache keys of noise-free specs stay as before
+        state = dict(self.__dict__)
+        if state.get("hidden_noise_std") == 0:
+            del state["hidden_noise_std"]
+        return state
 
     @property
     def logged_epochs(self) -> np.ndarray:
@@ -263,18 +284,22 @@ def _activate(z, activation: str):
     return z
 
 
-def forward(params, x, activation: str = "tanh"):
+def forward(params, x, activation: str = "tanh", noise_std: float = 0.0, key=None):
     """All layers of one MLP on inputs x (n, n_in): ``(layers, logits)``.
 
     ``layers`` is the list of hidden activations followed by the softmax output (the layers of the
-    information plane); ``logits`` (n, n_classes) are the pre-softmax outputs.
+    information plane); ``logits`` (n, n_classes) are the pre-softmax outputs. With ``noise_std`` β > 0 and a
+    PRNG ``key``, every hidden layer is T_ℓ = σ(W_ℓ T_ℓ₋₁ + b_ℓ) + β Z_ℓ, Z_ℓ ~ N(0, I), the noise propagating
+    to the later layers (the noisy network of Goldfeld et al. 2019, Sec. 2); ``layers`` then holds the noisy T_ℓ.
     """
     import jax
 
     layers = []
     h = x
-    for w, b in params[:-1]:
+    for k, (w, b) in enumerate(params[:-1]):
         h = _activate(h @ w + b, activation)
+        if noise_std > 0:
+            h = h + noise_std * jax.random.normal(jax.random.fold_in(key, k), h.shape, h.dtype)
         layers.append(h)
     w, b = params[-1]
     logits = h @ w + b
@@ -416,8 +441,10 @@ def compile_trainer(spec: TrainingSpec, layer_sizes: Sequence[int], n_samples: i
     def per_layer_sq(v):
         return jax.ops.segment_sum(v, segments, num_segments=n_layers + 1)[:n_layers]
 
-    def loss_fn(flat, idx, weight, X, y):
-        _, logits = forward(unravel(flat), X[idx], activation)
+    noise = float(spec.hidden_noise_std)
+
+    def loss_fn(flat, idx, weight, X, y, key=None):
+        _, logits = forward(unravel(flat), X[idx], activation, noise, key)
         ce = -jax.nn.log_softmax(logits, axis=-1)[jnp.arange(idx.shape[0]), y[idx]]
         return jnp.sum(weight * ce)
 
@@ -439,9 +466,11 @@ def compile_trainer(spec: TrainingSpec, layer_sizes: Sequence[int], n_samples: i
 
         def step(carry, xs):
             flat, opt_state, g_mean, g_m2, count = carry
-            idx, ok = xs
+            idx, ok = xs[:2]
             n_ok = ok.sum()
-            grads = jax.grad(loss_fn)(flat, idx, ok / jnp.maximum(n_ok, 1), X, y)
+            # a noisy network draws its hidden noise from (network, epoch, mini-batch); β = 0 draws nothing
+            noise_key = jax.random.fold_in(jax.random.fold_in(key, 0x7FFFFFFF - epoch), xs[2]) if noise > 0 else None
+            grads = jax.grad(loss_fn)(flat, idx, ok / jnp.maximum(n_ok, 1), X, y, noise_key)
             updates, new_state = tx.update(grads, opt_state, flat)
             active = n_ok > 0  # an empty (padding) batch changes nothing, not even Adam's moments
             flat = jnp.where(active, flat + updates, flat)
@@ -455,7 +484,8 @@ def compile_trainer(spec: TrainingSpec, layer_sizes: Sequence[int], n_samples: i
 
         zeros = jnp.zeros_like(flat)
         (flat, opt_state, g_mean, g_m2, count), _ = jax.lax.scan(
-            step, (flat, opt_state, zeros, zeros, jnp.float32(0.0)), (slots, valid)
+            step, (flat, opt_state, zeros, zeros, jnp.float32(0.0)),
+            (slots, valid) if noise == 0 else (slots, valid, jnp.arange(n_batches, dtype=jnp.uint32))
         )
         var = g_m2 / count
         stats = jnp.sqrt(jnp.stack([per_layer_sq(g_mean * g_mean), per_layer_sq(var)]))
@@ -675,6 +705,25 @@ def _check_finite(metrics: np.ndarray, epoch: int, seeds: np.ndarray, learning_r
         )
 
 
+#: A training loss above this multiple of max(first logged training loss, ln n_classes) is a divergence.
+DIVERGENCE_FACTOR = 100.0
+
+
+def _check_bounded(metrics: np.ndarray, first_loss: np.ndarray, n_classes: int, epoch: int, seeds: np.ndarray,
+                   learning_rate: float) -> None:
+    """Divergence whose loss stays finite (SGD at learning rate 1e30: loss ~1e28): the training loss
+    (``metrics[:, 0]``, nats) above :data:`DIVERGENCE_FACTOR` × max(``first_loss``, ln n_classes)."""
+    bound = DIVERGENCE_FACTOR * np.maximum(first_loss, np.log(max(n_classes, 2)))
+    bad = np.flatnonzero(metrics[:, 0] > bound)
+    if bad.size:
+        raise ValueError(
+            f"training diverged: the training loss of network(s) {bad.tolist()} (seeds {seeds[bad].tolist()}) "
+            f"reached {metrics[bad, 0].max():.3g} nats at epoch {epoch}, over {DIVERGENCE_FACTOR:g} x its first "
+            f"logged value ({first_loss[bad].max():.3g} nats); the loss is finite but exploding: lower "
+            f"learning_rate (now {learning_rate})"
+        )
+
+
 def _wait(pending):
     """Wait for the estimators' job (re-raising its error here); None, the next value of ``pending``."""
     if pending is not None:
@@ -722,8 +771,10 @@ def train_ensemble(
     estimator_epochs : dict name -> logged epochs at which that estimator runs (default: all of them)
     record_epochs : logged epochs whose activations are kept (memory: n_networks·n_samples·Σwidths floats each)
     checkpoint : :class:`ipflow_lib.runtime.Checkpoint` or None
-        Where partial progress is saved every ``checkpoint_every_s`` seconds; a run restarted with the same
-        arguments and checkpoint resumes and gives the same numbers.
+        Where partial progress is saved every ``checkpoint_every_s`` seconds, and when Ctrl-C (or SIGTERM,
+        see :func:`ipflow_lib.runtime.sigterm_as_interrupt`) interrupts this thread; a run restarted with the
+        same arguments and checkpoint resumes and gives the same numbers. A checkpoint that cannot be
+        written warns once and the run goes on.
     stop : :class:`threading.Event` or None
         Set by another thread to stop this run at its next logged epoch: the run saves its checkpoint
         (when it has one) and raises :class:`TrainingStopped`. Used to interrupt runs in worker threads,
@@ -739,7 +790,8 @@ def train_ensemble(
     TypeError
         ``spec`` is not a :class:`TrainingSpec`, or y does not hold integer labels.
     ValueError
-        Wrong shapes, bad schedules, or a run that diverged (NaN loss), with the epoch where it happened.
+        Wrong shapes, bad schedules, or a run that diverged (NaN/inf loss, or a finite training loss above
+        :data:`DIVERGENCE_FACTOR` times its first logged value), with the epoch where it happened.
     TrainingStopped
         ``stop`` was set; the progress so far is in ``checkpoint``.
     """
@@ -773,7 +825,11 @@ def train_ensemble(
     label = desc or f"{n_networks} networks"
     logged, n_logged = log.logged_epochs, log.logged_epochs.size
     pending, last_save = None, time.monotonic()
-    bar = progress(total=n_logged, initial=start_index, desc=label, unit="logged epoch")
+    # the bar counts training epochs (logged epochs are log-spaced: counting them misleads after a resume)
+    bar = progress(total=int(logged[-1]) + 1, initial=epoch, desc=label, unit="epoch")
+    shown = epoch
+    snapshot = (start_index, epoch, params, opt_state)  # the last finished logged epoch: saved on Ctrl-C/SIGTERM
+    watch = watch_termination()  # SIGTERM sets a flag that this loop checks after each logged epoch
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             for i in range(start_index, n_logged):
@@ -785,6 +841,7 @@ def train_ensemble(
                 metrics = np.asarray(metrics)
                 _check_finite(metrics, epoch, seeds, spec.learning_rate)
                 log.record(i, metrics, weight_norm)
+                _check_bounded(metrics, log.metrics[0, :, 0], layer_sizes[-1], epoch, seeds, spec.learning_rate)
                 host_layers = [np.asarray(h) for h in layers] if log.needs_layers(target) else None
                 log.keep_activations(target, host_layers)
                 pending = _wait(pending)
@@ -794,7 +851,11 @@ def train_ensemble(
                 params, opt_state, stats = trainer.epoch_with_stats(params, opt_state, shuffle_keys, epoch, data)
                 epoch += 1
                 log.record_gradients(i, stats)
-                bar.update(1)
+                bar.update(epoch - shown)
+                shown = epoch
+                snapshot = (i + 1, epoch, params, opt_state)
+                if termination_requested() and i + 1 < n_logged:
+                    raise Terminated(f"terminated by SIGTERM at epoch {epoch} of {spec.n_epochs} ({label})")
                 if checkpoint is not None and time.monotonic() - last_save > checkpoint_every_s:
                     pending = _wait(pending)
                     log.save(checkpoint, i + 1, epoch, params, opt_state)
@@ -809,6 +870,16 @@ def train_ensemble(
                            else "no checkpoint, progress lost")
                     )
             _wait(pending)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (runtime.sigterm_as_interrupt) in this thread: save, then stop
+        if checkpoint is not None:
+            try:
+                _wait(pending)  # the pool is shut down: the estimators of the snapshot's epochs are done
+            except Exception:  # noqa: BLE001 - an estimator failed: its epoch is not finished, keep the old checkpoint
+                pass
+            else:
+                log.save(checkpoint, *snapshot)
+        raise
     finally:
         bar.close()
+        watch.close()
     return log.to_run(layer_sizes[1:], trainer.layer_params(params))

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .validation import as_array
+
 __all__ = [
     "classical_bound",
     "input_compression_bound",
@@ -34,8 +36,20 @@ __all__ = [
 ]
 
 
+def _real(name: str, x) -> np.ndarray:
+    return as_array(name, x, finite=False, nonempty=False).astype(np.float64)
+
+
+def _broadcast(**arrays) -> None:
+    try:
+        np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k} {a.shape}" for k, a in arrays.items())
+        raise ValueError(f"the arguments must broadcast to one shape, got {shapes}") from None
+
+
 def _check_bits(bits, name: str) -> np.ndarray:
-    bits = np.asarray(bits, dtype=np.float64)
+    bits = _real(name, bits)
     if not np.isfinite(bits).all():
         raise ValueError(f"{name} must be finite (bits), got NaN or inf")
     if (bits < 0).any():
@@ -44,14 +58,14 @@ def _check_bits(bits, name: str) -> np.ndarray:
 
 
 def _check_m(m, name: str = "m") -> np.ndarray:
-    m = np.asarray(m, dtype=np.float64)
+    m = _real(name, m)
     if not np.isfinite(m).all() or (m < 1).any():
         raise ValueError(f"{name} (training-set size) must be ≥ 1, got {m.min() if m.size else m}")
     return m
 
 
 def _check_delta(delta) -> np.ndarray:
-    delta = np.asarray(delta, dtype=np.float64)
+    delta = _real("delta", delta)
     if not np.isfinite(delta).all() or (delta <= 0).any() or (delta >= 1).any():
         raise ValueError(f"delta (failure probability) must be in (0, 1), got {delta}")
     return delta
@@ -88,6 +102,7 @@ def input_compression_bound(i_xt, m, delta=0.05) -> np.ndarray:
     """
     bits = _check_bits(i_xt, "i_xt")
     m, delta = _check_m(m), _check_delta(delta)
+    _broadcast(i_xt=bits, m=m, delta=delta)
     return np.sqrt((np.exp2(bits) + np.log(2.0 / delta)) / (2.0 * m))
 
 
@@ -115,6 +130,7 @@ def classical_bound(h_x, m, delta=0.05) -> np.ndarray:
     """
     bits = _check_bits(h_x, "h_x")
     m, delta = _check_m(m), _check_delta(delta)
+    _broadcast(h_x=bits, m=m, delta=delta)
     return np.sqrt((np.exp2(bits) + np.log(2.0 / delta)) / (2.0 * m))
 
 
@@ -141,10 +157,11 @@ def sample_complexity(i_xt, epsilon, delta=0.05) -> np.ndarray:
         Negative or non-finite ``i_xt``, ``epsilon`` ≤ 0, ``delta`` outside (0, 1).
     """
     bits = _check_bits(i_xt, "i_xt")
-    epsilon = np.asarray(epsilon, dtype=np.float64)
+    epsilon = _real("epsilon", epsilon)
     if not np.isfinite(epsilon).all() or (epsilon <= 0).any():
         raise ValueError(f"epsilon must be > 0, got {epsilon}")
     delta = _check_delta(delta)
+    _broadcast(i_xt=bits, epsilon=epsilon, delta=delta)
     return (np.exp2(bits) + np.log(2.0 / delta)) / (2.0 * epsilon**2)
 
 
@@ -165,10 +182,11 @@ def max_information(epsilon, m, delta=0.05) -> np.ndarray:
     -------
     ndarray, bits
     """
-    epsilon = np.asarray(epsilon, dtype=np.float64)
+    epsilon = _real("epsilon", epsilon)
     if not np.isfinite(epsilon).all() or (epsilon <= 0).any():
         raise ValueError(f"epsilon must be > 0, got {epsilon}")
     m, delta = _check_m(m), _check_delta(delta)
+    _broadcast(epsilon=epsilon, m=m, delta=delta)
     budget = 2.0 * m * epsilon**2 - np.log(2.0 / delta)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(budget > 0, np.log2(np.where(budget > 0, budget, 1.0)), np.nan)

@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import rel_entr, xlogy
 
+from .validation import as_array, as_base, as_float
+
 __all__ = [
     "check_channel",
     "check_distribution",
@@ -42,18 +44,14 @@ ATOL = 1e-6
 
 
 def _log_base(base: float) -> float:
-    if not np.isscalar(base) or not np.isfinite(base) or base <= 0 or base == 1:
-        raise ValueError(f"base must be a positive number other than 1, got {base!r}")
-    return float(np.log(base))
+    return as_base(base)
 
 
 def _as_table(p, name: str, ndim: int | None) -> np.ndarray:
-    if isinstance(p, np.ndarray) and p.dtype == object:
-        raise TypeError(f"{name} must be a numeric array of probabilities, got dtype object")
     try:
-        arr = np.asarray(p, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a numeric array of probabilities ({err})") from None
+        arr = as_array(name, p, finite=False, nonempty=False).astype(np.float64)
+    except TypeError as err:
+        raise TypeError(f"{err} (expected a numeric array of probabilities)") from None
     if ndim is not None and arr.ndim != ndim:
         shape = "(n,)" if ndim == 1 else "(n_x, n_y)" if ndim == 2 else f"{ndim} dims"
         raise ValueError(f"{name} must have shape {shape}, got shape {arr.shape}")
@@ -87,11 +85,12 @@ def check_distribution(p, name: str = "p", *, ndim: int | None = None, atol: flo
     Raises
     ------
     TypeError
-        If ``p`` is not numeric.
+        If ``p`` is not a real numeric array (strings, ``None``, bools, complex numbers are refused).
     ValueError
         If ``p`` is empty, has the wrong number of dims, holds NaN/inf or negative entries,
         or does not sum to 1 within ``atol``.
     """
+    atol = as_float("atol", atol, minimum=0.0)
     arr = _as_table(p, name, ndim)
     total = arr.sum()
     if abs(total - 1.0) > atol:
@@ -107,6 +106,7 @@ def check_channel(p_y_given_x, name: str = "p_y_given_x", *, atol: float = ATOL)
     TypeError, ValueError
         As :func:`check_distribution`, with the first row that does not sum to 1 named.
     """
+    atol = as_float("atol", atol, minimum=0.0)
     arr = _as_table(p_y_given_x, name, 2)
     sums = arr.sum(axis=1)
     bad = np.flatnonzero(np.abs(sums - 1.0) > atol)

@@ -30,6 +30,22 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .validation import as_array, as_float, as_int, as_seed, check_size
+
+
+def _real(name: str, x) -> np.ndarray:
+    """``x`` as a float64 array (NaN allowed: logged curves and intervals hold NaN for "never"); TypeError for
+    strings, ``None``, bools, complex numbers."""
+    return as_array(name, x, finite=False, nonempty=False).astype(np.float64)
+
+
+def _epochs(epochs) -> np.ndarray:
+    """Logged epochs as a non-empty 1-d float64 array (ValueError otherwise)."""
+    epochs = _real("epochs", epochs)
+    if epochs.ndim != 1 or epochs.size == 0:
+        raise ValueError(f"epochs must be a non-empty 1-d array of logged epochs, got shape {epochs.shape}")
+    return epochs
+
 __all__ = [
     "after_run",
     "bootstrap",
@@ -63,7 +79,10 @@ def compression(i_xt, axis: int = 1) -> np.ndarray:
     -------
     ndarray with ``axis`` removed, ≥ 0: 0 means I(X;T) ended at its maximum (no compression phase).
     """
-    i_xt = np.asarray(i_xt, dtype=float)
+    i_xt = _real("i_xt", i_xt)
+    axis = as_int("axis", axis)
+    if not -i_xt.ndim <= axis < i_xt.ndim or i_xt.shape[axis] == 0:
+        raise ValueError(f"axis={axis} must name a non-empty axis of i_xt, whose shape is {i_xt.shape}")
     return i_xt.max(axis=axis) - np.take(i_xt, -1, axis=axis)
 
 
@@ -91,12 +110,11 @@ def compression_onset(i_xt, epochs, min_compression_bits: float = 0.1) -> np.nda
     >>> compression_onset(np.array([[3.0, 1.0], [5.0, 2.0], [4.0, 3.0]]), [0, 10, 20])
     array([10., nan])
     """
-    i_xt, epochs = np.asarray(i_xt, float), np.asarray(epochs, float)
+    i_xt, epochs = _real("i_xt", i_xt), _real("epochs", epochs)
     if i_xt.ndim != 2 or i_xt.shape[0] != epochs.size:
         raise ValueError(f"i_xt must have shape (n_logged, n_layers) with n_logged = len(epochs) = {epochs.size}, "
                          f"got {i_xt.shape}")
-    if min_compression_bits < 0:
-        raise ValueError(f"min_compression_bits must be ≥ 0, got {min_compression_bits}")
+    min_compression_bits = as_float("min_compression_bits", min_compression_bits, minimum=0.0)
     return phase_times(i_xt, np.zeros_like(i_xt), epochs, min_compression_bits=min_compression_bits)[
         "compression_start"]
 
@@ -141,15 +159,15 @@ def phase_times(
     >>> [float(out[k][0]) for k in ("fit_epoch", "compression_start", "compression_end", "compression_bits")]
     [2.0, 1.0, 3.0, 2.0]
     """
-    i_xt, i_ty, epochs = np.asarray(i_xt, float), np.asarray(i_ty, float), np.asarray(epochs, float)
+    i_xt, i_ty, epochs = _real("i_xt", i_xt), _real("i_ty", i_ty), _real("epochs", epochs)
     if i_xt.ndim != 2 or i_xt.shape != i_ty.shape or i_xt.shape[0] != epochs.size:
         raise ValueError(
             f"i_xt and i_ty must have shape (n_logged, n_layers) with n_logged = len(epochs) = {epochs.size}; "
             f"got {i_xt.shape} and {i_ty.shape}"
         )
     for name, level in (("fit_level", fit_level), ("compression_level", compression_level)):
-        if not 0.0 < level <= 1.0:
-            raise ValueError(f"{name} must be in (0, 1], got {level}")
+        as_float(name, level, above=0.0, maximum=1.0)
+    min_compression_bits = as_float("min_compression_bits", min_compression_bits, minimum=0.0)
     n_layers = i_xt.shape[1]
     out = {k: np.full(n_layers, np.nan) for k in PHASE_KEYS}
     for k in range(n_layers):
@@ -197,11 +215,11 @@ def noise_floor(i_xt, floor: float = 0.1, n_se: float = 2.0) -> np.ndarray:
     >>> noise_floor(x).round(3)
     array([0.1  , 0.577])
     """
-    i_xt = np.asarray(i_xt, dtype=float)
+    i_xt = _real("i_xt", i_xt)
     if i_xt.ndim != 3:
         raise ValueError(f"i_xt must have shape (n_networks, n_logged, n_layers), got {i_xt.shape}")
-    if floor < 0 or n_se < 0:
-        raise ValueError(f"floor and n_se must be ≥ 0, got {floor} and {n_se}")
+    floor = as_float("floor", floor, minimum=0.0)
+    n_se = as_float("n_se", n_se, minimum=0.0)
     n = i_xt.shape[0]
     sd = i_xt[:, -1].std(axis=0, ddof=1) if n > 1 else np.zeros(i_xt.shape[2])
     return np.maximum(floor, n_se * np.nan_to_num(sd) / math.sqrt(n))
@@ -231,13 +249,16 @@ def onset_above_floor(mean_i_xt, epochs, floor) -> np.ndarray:
     >>> onset_above_floor(np.array([[3.0, 1.0], [5.0, 2.0], [4.0, 3.0]]), [0, 10, 20], 0.5)
     array([10., nan])
     """
-    mean_i_xt, epochs = np.asarray(mean_i_xt, dtype=float), np.asarray(epochs, dtype=float)
+    mean_i_xt, epochs = _real("mean_i_xt", mean_i_xt), _real("epochs", epochs)
     if mean_i_xt.ndim != 2 or mean_i_xt.shape[0] != epochs.size:
         raise ValueError(f"mean_i_xt must have shape (n_logged, n_layers) with n_logged = len(epochs) = "
                          f"{epochs.size}, got {mean_i_xt.shape}")
     drop = compression(mean_i_xt, axis=0)
     peak = epochs[np.argmax(mean_i_xt, axis=0)]
-    return np.where(drop > np.asarray(floor, dtype=float), peak, np.nan)
+    floor = _real("floor", floor)
+    if np.isnan(floor).any() or (floor < 0).any():
+        raise ValueError(f"floor must be ≥ 0 bits (no NaN), got {floor!r}")
+    return np.where(drop > floor, peak, np.nan)
 
 
 def after_run(epoch, epochs, factor: float = 2.0):
@@ -247,7 +268,11 @@ def after_run(epoch, epochs, factor: float = 2.0):
     >>> after_run(np.array([5.0, np.nan]), [0, 10, 100])
     array([  5., 200.])
     """
-    return np.where(np.isfinite(epoch), epoch, factor * float(np.asarray(epochs)[-1]))
+    checked = _real("epoch", epoch)  # checked only: the result keeps the caller's dtype, as before
+    if (checked < 0).any():
+        raise ValueError(f"epoch must hold epochs ≥ 0 (NaN: never), got {epoch!r}")
+    factor = as_float("factor", factor, above=0.0)
+    return np.where(np.isfinite(epoch), epoch, factor * float(_epochs(epochs)[-1]))
 
 
 def decades(a, b):
@@ -257,7 +282,10 @@ def decades(a, b):
     >>> float(decades(99, 9))
     1.0
     """
-    return np.log10((np.asarray(a, dtype=float) + 1.0) / (np.asarray(b, dtype=float) + 1.0))
+    a, b = _real("a", a), _real("b", b)
+    if (a < 0).any() or (b < 0).any():
+        raise ValueError(f"a and b must be epochs ≥ 0 (NaN allowed), got {a!r} and {b!r}")
+    return np.log10((a + 1.0) / (b + 1.0))
 
 
 def spearman(a, b) -> float:
@@ -274,7 +302,7 @@ def spearman(a, b) -> float:
     """
     from scipy.stats import rankdata
 
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    a, b = _real("a", a), _real("b", b)
     if a.ndim != 1 or a.shape != b.shape or a.size < 2:
         raise ValueError(f"a and b must be 1-d of the same length ≥ 2, got {a.shape} and {b.shape}")
     ra, rb = rankdata(a), rankdata(b)
@@ -291,9 +319,13 @@ def first_epoch_reaching(values, epochs, level: float) -> float:
     >>> first_epoch_reaching([0.1, 0.5, 0.97, 0.96], [0, 1, 2, 3], 0.95)
     2.0
     """
-    values = np.asarray(values, dtype=float)
+    values = _real("values", values)
+    level = as_float("level", level)
+    epochs = _epochs(epochs)
+    if values.shape != epochs.shape:
+        raise ValueError(f"values must have one value per logged epoch, shape {epochs.shape}; got {values.shape}")
     hit = values >= level
-    return float(np.asarray(epochs)[np.argmax(hit)]) if hit.any() else float("nan")
+    return float(epochs[np.argmax(hit)]) if hit.any() else float("nan")
 
 
 def drift_diffusion_transition(grad_mean, grad_std, epochs) -> np.ndarray:
@@ -379,9 +411,19 @@ def bootstrap(
     >>> bool(1.0 < lo < 2.5 < hi < 4.0)
     True
     """
+    n_networks = as_int("n_networks", n_networks)
+    check_size("n_networks", n_networks)
+    n_bootstrap = as_int("n_bootstrap", n_bootstrap)
+    min_fraction = as_float("min_fraction", min_fraction)
+    if not isinstance(seed, np.random.Generator):
+        seed = as_seed("seed", seed)
     if n_networks < 1 or n_bootstrap < 0 or not 0.0 <= min_fraction <= 1.0:
         raise ValueError(f"need n_networks ≥ 1, n_bootstrap ≥ 0 and min_fraction in [0, 1]; got {n_networks}, "
                          f"{n_bootstrap}, {min_fraction}")
+    if isinstance(percentiles, (str, bytes)) or not hasattr(percentiles, "__len__") or not len(percentiles):
+        raise TypeError(f"percentiles must be a non-empty sequence of numbers in [0, 100], got {percentiles!r}")
+    for i, q in enumerate(percentiles):
+        as_float(f"percentiles[{i}]", q, minimum=0.0, maximum=100.0)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     draws = [statistic(rng.integers(0, n_networks, n_networks)) for _ in range(n_bootstrap)]
     example = draws[0] if draws else statistic(np.arange(n_networks))
@@ -431,7 +473,7 @@ def bootstrap_phase_times(i_xt, i_ty, epochs, n_bootstrap, seed, **levels) -> di
     arguments of :func:`phase_times`; resampling and the NaN rule as in :func:`bootstrap` (an int ``seed``
     or a generator). Returns the dict of :func:`phase_times` with an interval per layer.
     """
-    i_xt, i_ty = np.asarray(i_xt, float), np.asarray(i_ty, float)
+    i_xt, i_ty = _real("i_xt", i_xt), _real("i_ty", i_ty)
     return bootstrap(lambda pick: phase_times(i_xt[pick].mean(0), i_ty[pick].mean(0), epochs, **levels),
                      i_xt.shape[0], n_bootstrap, seed)
 
@@ -460,7 +502,7 @@ def compare_epochs(what: str, epochs, ci, than: str = "") -> tuple[str, bool]:
     >>> compare_epochs("fit", np.array([99.0, 49.0]), np.array([[90, 110], [40, 60]]))
     ('fit 2.0 times sooner (5–95 % intervals apart)', True)
     """
-    epochs, ci = np.asarray(epochs, dtype=float), np.asarray(ci, dtype=float)
+    epochs, ci = _real("epochs", epochs), _real("ci", ci)
     if epochs.ndim != 1 or epochs.size < 1 or ci.shape != (epochs.size, 2):
         raise ValueError(f"epochs must have shape (n,) and ci (n, 2), got {epochs.shape} and {ci.shape}")
     if not np.all(np.isfinite(epochs[[0, -1]])):
@@ -478,4 +520,4 @@ def epochs_text(values) -> str:
     >>> epochs_text([12.0, float("nan"), 300.0])
     '12, never, 300'
     """
-    return ", ".join("never" if not np.isfinite(v) else f"{v:.0f}" for v in np.asarray(values, dtype=float))
+    return ", ".join("never" if not np.isfinite(v) else f"{v:.0f}" for v in np.atleast_1d(_real("values", values)))

@@ -41,6 +41,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
+from .validation import as_float
+
 __all__ = [
     "KINDS",
     "GaussianEncoderEnsemble",
@@ -348,10 +350,9 @@ def train_variational_ensemble(
     n_models = len(kinds)
     if not (len(betas) == len(gammas) == len(seeds) == n_models) or n_models == 0:
         raise ValueError("kinds, betas, gammas and seeds must have the same, non-zero length")
-    if min(betas) <= 0:
-        raise ValueError(f"beta must be > 0, got {min(betas)}")
-    if min(gammas) < 0:
-        raise ValueError(f"gamma must be >= 0, got {min(gammas)}")
+    for i, (b, g) in enumerate(zip(betas, gammas, strict=True)):  # NaN or inf would train to NaN
+        as_float(f"betas[{i}]", b, above=0.0)
+        as_float(f"gammas[{i}]", g, minimum=0.0)
     if n_epochs < 1 or batch_size < 1:
         raise ValueError("n_epochs and batch_size must be >= 1")
 

@@ -29,9 +29,15 @@ def toc_files() -> list[str]:
     """Every page of the book, from ``_toc.yml``, in reading order (without the ``.md``)."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]]
+
+    def add(entries):
+        for entry in entries:
+            files.append(entry["file"])
+            add(entry.get("sections", []))  # a chapter's section pages follow it
+
     for part in toc.get("parts", []):
-        files += [c["file"] for c in part["chapters"]]
-    files += [c["file"] for c in toc.get("chapters", [])]
+        add(part["chapters"])
+    add(toc.get("chapters", []))
     return files
 
 

@@ -14,12 +14,12 @@ CHAPTERS = sorted((REPO / "chapters").glob("*.md"))
 #: The layers of ipflow_lib, lowest first. A module may import from its own layer or lower ones, never from a
 #: higher one. Units are the top-level modules / packages of ipflow_lib; "ipflow_lib" is the root __init__.
 LAYERS = (
-    ("runtime",),  # progress bars, checkpoints, stopping: below everything that trains
+    ("runtime", "validation"),  # progress bars, checkpoints, stopping; argument checks: below everything
     ("information",),  # exact quantities on probability tables
     ("datasets",),  # the 12-bit task and its splits, noisy p(y|x), digits, MNIST, toy problems
     ("estimators",),  # MI from samples (binning, KDE, KSG, Gaussian mixtures, plug-in entropy)
     ("bottleneck", "generalization"),  # IB / dual-IB solvers and β fits; generalization bounds
-    ("ensembles", "ntk", "variational", "probes"),  # trainers: JAX ensembles, NTK, torch VIB, torch probes
+    ("ensembles", "ntk", "variational", "probes", "linear"),  # trainers (JAX MLPs, NTK, torch, linear nets)
     ("trajectories",),  # analysis of logged curves (experiments compute their summaries with it)
     ("experiments",),  # Config, PRESETS, run(config) -> Result, cached
     ("claims", "exercises", "course"),  # claims and verdicts; self-check exercises; the course plan and runtimes

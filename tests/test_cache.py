@@ -294,3 +294,38 @@ def test_set_progress_is_used_unless_the_environment_says_otherwise(monkeypatch)
             runtime.set_progress("yes")
     finally:
         runtime.set_progress(None)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The cache folder: $IPFLOW_CACHE checked, a relative one resolved once
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_an_empty_cache_variable_is_an_error_not_the_default_folder(monkeypatch):
+    monkeypatch.setenv("IPFLOW_CACHE", "  ")
+    with pytest.raises(experiments.CacheError, match="empty"):
+        experiments.cache_dir()
+    with pytest.raises(experiments.CacheError, match="empty"):
+        experiments.clear_cache()
+    with pytest.raises(experiments.CacheError, match="empty"):
+        cached_run("toy-empty", 1, lambda config, checkpoint: R(Inner(), 1))
+
+
+def test_a_relative_cache_folder_is_resolved_once_per_process(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("IPFLOW_CACHE", f"rel-{tmp_path.name}")
+    first = experiments.cache_dir()
+    assert first == tmp_path / f"rel-{tmp_path.name}" and first.is_absolute()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # a notebook that changes folder keeps its cache
+    assert experiments.cache_dir() == first
+
+
+def test_a_cache_folder_under_a_regular_file_is_reported_in_one_line(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("IPFLOW_CACHE", str(tmp_path / "file" / "cache"))
+    for call in (experiments.check_cache_dir, experiments.clear_cache,
+                 lambda: cached_run("toy-file", 1, lambda config, checkpoint: R(Inner(), 1))):
+        with pytest.raises(experiments.CacheError, match=r"is not a folder") as err:
+            call()
+        assert "\n" not in str(err.value) and str(tmp_path / "file") in str(err.value)

@@ -450,7 +450,7 @@ def test_verdict_counts_group_by_paper_and_sum_to_the_card():
                             "Goldfeld et al. 2019", "Piran, Shwartz-Ziv & Tishby 2020", "Shwartz-Ziv & Alemi 2020"]
     saxe = counts["Saxe et al. 2018"]
     by_id = {c.id: c for c in card}
-    assert sum(saxe.values()) == 2
+    assert sum(saxe.values()) == 4  # ReLU, full batch, the two of the linear networks
     assert saxe[by_id["saxe-relu-no-compression"].verdict] >= 1
     # the counts are those of glue_values, split by paper
     values = claims.glue_values(card)
@@ -472,3 +472,170 @@ def test_every_claim_links_to_a_section_that_exists():
     # the row's link is a {doc} role to that page, titled by the section
     row = claims.scorecard({})[0].row()
     assert row[-1] == f"{{doc}}`{claims.SPECS[claims.scorecard({})[0].id].section} </chapters/02_information_plane>`"
+
+
+def test_self_consistent_is_judged_on_both_halves():
+    """SZT17 (iii) needs the encoder *and* the decoder equation: a large decoder distance alone flips it."""
+    good = _ib_layers()
+    good.decoder_js = np.full_like(good.sc_gap, 0.01)
+    assert claims.judge_szt17_self_consistent(good).verdict == "supported"
+    bad_decoder = _ib_layers()
+    bad_decoder.decoder_js = np.full_like(bad_decoder.sc_gap, 0.4) + 0.01 * np.random.default_rng(2).random(
+        bad_decoder.sc_gap.shape)
+    claim = claims.judge_szt17_self_consistent(bad_decoder)
+    assert claim.verdict == "contradicted"
+    assert claim.estimate == pytest.approx(bad_decoder.decoder_js[1, :, -2].mean())
+    # without a decoder (older results) the encoder alone is judged
+    assert claims.judge_szt17_self_consistent(_ib_layers()).estimate == pytest.approx(
+        _ib_layers().sc_gap[1, :, -2].mean())
+
+
+def test_verdict_changes_reports_flips():
+    c = claims.judge_szt17_self_consistent(_ib_layers())
+    flipped = claims.judge_szt17_self_consistent(_ib_layers(sc=0.5))
+    assert claims.verdict_changes([c], [c]).startswith("changes none of the 1 verdicts")
+    assert claims.verdict_changes([c], [flipped]) == (
+        "changes 1 of the 1 verdicts (szt17-self-consistent: supported → contradicted)")
+    with pytest.raises(ValueError, match="same claims"):
+        claims.verdict_changes([c], [])
+
+
+def _linear(i_xt, test_error):
+    """A synthetic ``linear_networks.Result``: its generalisation run's I(X;T) (n, e, layers) and test error (n, e)."""
+    return NS(runs={"generalization": NS(i_xt=np.asarray(i_xt, float), test_error=np.asarray(test_error, float))})
+
+
+def test_saxe_linear_no_compression_flips_when_i_xt_compresses():
+    rng = np.random.default_rng(0)
+    rise = np.linspace(0.0, 3.0, 12)[None, :, None] + rng.normal(0, 0.01, (6, 12, 1))
+    overfit = np.concatenate([np.linspace(2.0, 1.0, 6), np.linspace(1.2, 3.0, 6)])[None].repeat(6, 0)
+    flat = claims.judge_saxe_linear_no_compression(_linear(np.maximum.accumulate(rise, axis=1), overfit))
+    assert flat.verdict == "supported" and flat.lenses == (1, 1) and flat.estimate < claims.COMPRESSION_FLOOR_BITS
+    fall = rise.copy()
+    fall[:, 6:] = fall[:, 5:6] - np.linspace(0.3, 1.5, 6)[None, :, None]  # loses 1.5 bits after its peak
+    squeezed = claims.judge_saxe_linear_no_compression(_linear(fall, overfit))
+    assert squeezed.verdict == "contradicted" and squeezed.estimate > 1.0
+    no_overfit = claims.judge_saxe_linear_no_compression(_linear(rise, np.linspace(2.0, 1.0, 12)[None].repeat(6, 0)))
+    assert no_overfit.verdict == "not testable here" and "overfitting" in no_overfit.reason
+    card = claims.scorecard({"linear-networks": _linear(np.maximum.accumulate(rise, axis=1), overfit)})
+    assert {c.id: c.verdict for c in card}["saxe-linear-no-compression"] == "supported"
+
+
+# ------------------------------------------------------------------------------------------------
+# The dual IB on unseen data (finite samples)
+# ------------------------------------------------------------------------------------------------
+def _finite(error_sign: float, log_loss_sign: float, n_sizes: int = 3, n_samples: int = 20):
+    """A synthetic ``dual_ib.Result``: IB-minus-dual-IB gaps of known sign and noise, shape (n_sizes, n_samples)."""
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0.0, 0.002, (n_sizes, n_samples))
+    return NS(finite_gap={"error": error_sign * 0.01 + noise, "log_loss": log_loss_sign * 0.02 + noise,
+                          "dual": noise})
+
+
+def test_dualib_unseen_flips_when_the_ib_predicts_better():
+    better = claims.judge_dualib_predicts_unseen(_finite(1.0, 1.0))
+    assert better.verdict == "supported" and better.lenses == (2, 2)
+    assert better.estimate == pytest.approx(100 * _finite(1.0, 1.0).finite_gap["error"].mean())  # percentage points
+    assert better.interval[0] > 0 and better.lens_verdicts[0] == ("0-1 error", "supported")
+    worse = claims.judge_dualib_predicts_unseen(_finite(-1.0, -1.0))
+    assert worse.verdict == "contradicted" and worse.estimate < 0 and worse.interval[1] < 0
+    split = claims.judge_dualib_predicts_unseen(_finite(1.0, -1.0))  # the log-loss lens disagrees
+    assert split.verdict == "mixed" and split.lenses == (1, 2)
+    tied = claims.judge_dualib_predicts_unseen(NS(finite_gap={"error": _finite(0, 0).finite_gap["dual"] * 0.01,
+                                                              "log_loss": np.zeros((3, 20))}))
+    assert tied.verdict in ("mixed", "contradicted") and tied.verdict != "supported"
+    assert claims.judge_dualib_predicts_unseen(NS()).verdict == "not testable here"
+    dual = NS(five_point_critical={"ib": 2.0, "dualib": 1.5}, twelve_bit_critical={"ib": 1.0, "dualib": 0.2},
+              family_residual={"dualib": np.zeros(2), "ib": np.ones(2)}, finite_gap=_finite(-1.0, -1.0).finite_gap)
+    assert {c.id: c.verdict for c in claims.scorecard({"dual-ib": dual})}["dualib-predicts-unseen"] == "contradicted"
+
+
+def test_saxe_relu_claim_gains_mnist_lenses_that_flip_with_the_mnist_numbers():
+    names = ("kde_upper", "kde_lower", "adaptive30")
+    twelve_bit = _debate()  # ReLU mini-batch does not compress
+    flat_mnist = _debate({"tanh-minibatch": 2.0, "relu-minibatch": 0.0}, names=names)
+    alone = claims.judge_saxe_relu_no_compression(twelve_bit)
+    claim = claims.judge_saxe_relu_no_compression(twelve_bit, flat_mnist)
+    assert claim.verdict == "supported" and claim.lenses == (6, 6)
+    assert claim.estimate == alone.estimate and claim.interval == alone.interval  # the 12-bit estimate stays
+    assert [k for k, _ in claim.lens_verdicts][3:] == [f"{n} (MNIST)" for n in names]
+    # the MNIST ReLU networks compress: their lenses contradict, the claim is no longer supported
+    squeezed = claims.judge_saxe_relu_no_compression(
+        twelve_bit, _debate({"tanh-minibatch": 2.0, "relu-minibatch": 2.0}, names=names))
+    assert squeezed.verdict != "supported" and squeezed.lenses == (3, 6)
+    assert dict(squeezed.lens_verdicts)["kde_upper (MNIST)"] == "contradicted"
+    # an MNIST result without ReLU runs adds nothing; the scorecard passes it when present
+    assert claims.judge_saxe_relu_no_compression(twelve_bit, _debate({"tanh-minibatch": 2.0})) == alone
+    card = claims.scorecard({"compression-debate": twelve_bit, "mnist-debate": flat_mnist})
+    assert next(c for c in card if c.id == "saxe-relu-no-compression").lenses == (6, 6)
+    assert "mnist-debate" in claims.EXPERIMENTS
+
+
+# ------------------------------------------------------------------------------------------------
+# Goldfeld et al.: compression of the noisy I(X;T) is clustering (appended with the noisy-networks experiment)
+# ------------------------------------------------------------------------------------------------
+def _noisy(couple_sp=True, couple_bin=True, n=N_NET, n_ep=30, seed=0):
+    """A noisy_networks.Result whose last layer's I(X;T) peaks at epoch index 10 and then falls as the clustered
+    fraction rises (coupled), or falls in an order unrelated to the clustering (decoupled; the peak stays put)."""
+    from ipflow_lib.experiments import noisy_networks
+
+    rng = np.random.default_rng(seed)
+    epochs = np.arange(n_ep)
+    shape = (n, n_ep, 2)
+    curve = np.where(epochs < 10, 8 + 0.1 * epochs, 9 - 0.1 * (epochs - 10))
+    clustered = np.zeros(shape)
+    clustered[..., 1] = np.clip(0.01 * (epochs - 10), 0, None)[None] + 1e-4 * rng.random((n, n_ep))
+
+    def info(coupled):
+        out = np.full(shape, 12.0)
+        out[..., 1] = curve[None] + 0.01 * rng.standard_normal((n, n_ep))
+        if not coupled:
+            for k in range(n):
+                out[k, 11:, 1] = out[k, 11:, 1][rng.permutation(n_ep - 11)]
+        return out
+
+    sp, bins = info(couple_sp), info(couple_bin)
+    cfg = noisy_networks.PRESETS["quick"]
+    return noisy_networks.Result(
+        config=cfg, logged_epochs=epochs, layer_widths=(4, 3), i_xt_sp=sp, i_xt_sp_stderr=np.full(shape, 0.01),
+        h_t_given_x=np.zeros(shape), i_xt_bin=bins, i_ty_bin=np.zeros(shape), clustered=clustered,
+        train_acc=np.ones((n, n_ep)), test_acc=np.ones((n, n_ep)), neuron_weights=np.array([0.1, 1.0, 10.0]),
+        neuron_i_xt=np.array([1.0, 2.0, 1.0]), h_x=12.0)
+
+
+def test_goldfeld_clustering_flips_when_compression_and_clustering_decouple():
+    coupled = claims.judge_goldfeld_clustering(_noisy())
+    assert coupled.verdict == "supported" and coupled.lenses == (2, 2)
+    assert coupled.estimate > 0.9 and coupled.interval[0] > claims.ORDER_RHO
+    assert [name for name, _ in coupled.lens_verdicts] == ["sample_propagation", "binning"]
+    decoupled = claims.judge_goldfeld_clustering(_noisy(couple_sp=False, couple_bin=False))
+    assert decoupled.verdict == "contradicted" and decoupled.interval[1] < claims.ORDER_RHO
+    # binning still tracks the clustering but the noisy I(X;T) does not: the lenses disagree
+    split = claims.judge_goldfeld_clustering(_noisy(couple_sp=False, couple_bin=True))
+    assert split.verdict == "mixed" and split.lenses == (1, 2)
+    # no compression phase (I(X;T) peaks at the end): nothing to compare
+    late = _noisy()
+    late.i_xt_sp[:, -1, 1] = 20.0
+    assert claims.judge_goldfeld_clustering(late).verdict == "not testable here"
+    assert "noisy-networks" in claims.EXPERIMENTS
+    card = {c.id: c for c in claims.scorecard({"noisy-networks": _noisy()})}
+    assert card["goldfeld-clustering"].verdict == "supported"
+
+
+def test_saxe_irrelevant_compression_needs_both_gd_and_sgd_to_compress():
+    rng = np.random.default_rng(1)
+    epochs = np.arange(12)
+    bump = 0.05 + 0.2 * np.exp(-0.5 * ((epochs - 4) / 1.5) ** 2)  # rises to 0.25 bits, ends near 0.05
+    hump = bump[None, :, None] + rng.normal(0, 0.005, (8, 12, 1))
+    rise = np.maximum.accumulate(hump, axis=1)  # the same curves without their fall
+
+    def result(gd, sgd):
+        return NS(runs={"subspace-gd": NS(i_t_irr=gd), "subspace-sgd": NS(i_t_irr=sgd)})
+
+    both = claims.judge_saxe_irrelevant_compression(result(hump, hump))
+    assert both.verdict == "supported" and both.estimate > 0.15
+    only_gd = claims.judge_saxe_irrelevant_compression(result(hump, rise))
+    assert only_gd.verdict == "contradicted" and only_gd.estimate < claims.COMPRESSION_FLOOR_BITS
+    assert claims.judge_saxe_irrelevant_compression(result(rise, hump)).verdict == "contradicted"
+    missing = claims.judge_saxe_irrelevant_compression(NS(runs={}))
+    assert missing.verdict == "not testable here" and "irrelevant runs" in missing.reason

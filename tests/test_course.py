@@ -28,7 +28,16 @@ def source(doc: str) -> str:
 
 def test_every_chapter_of_the_toc_is_in_the_plan_in_order():
     assert [c.doc for c in course.PLAN] == [f for f in toc_files() if f not in NOT_IN_PLAN]
-    assert [c.number for c in course.PLAN] == list(range(1, len(course.PLAN) + 1))
+    chapters = [c.number for c in course.PLAN if not c.section]
+    assert chapters == list(range(1, len(chapters) + 1))
+    # a section page is numbered after its chapter's own sections (the toctree sits at the chapter's end)
+    for entry in course.PLAN:
+        if entry.section:
+            parent = next(c for c in course.PLAN if c.number == entry.number and not c.section)
+            own = len(re.findall(r"^## ", CODE_CELL.sub("", source(parent.doc)), re.M))
+            pages = [c for c in course.PLAN if c.number == entry.number and c.section]
+            assert entry.section == own + 1 + pages.index(entry), entry.doc
+    assert [c.order for c in course.PLAN] == sorted(c.order for c in course.PLAN)
 
 
 def test_sessions_cover_every_chapter_once_in_order():
@@ -67,7 +76,7 @@ def test_exercise_labels_are_those_of_the_chapter():
 
 def test_prerequisites_are_earlier_chapters():
     for entry in course.PLAN:
-        assert all(course.chapter(doc).number < entry.number for doc in entry.requires), entry.doc
+        assert all(course.chapter(doc).order < entry.order for doc in entry.requires), entry.doc
         assert entry.goals and entry.background
     with pytest.raises(KeyError, match="no chapter"):
         course.chapter("chapters/99_missing")
@@ -189,8 +198,9 @@ def test_tables_and_summary_show_the_measured_times():
     infos = all_infos()
     times = course.runtimes(infos=infos)
     table = course.runtime_table(infos=infos)
-    for entry in course.PLAN:
-        assert course.format_seconds(times[entry.doc]) in table.splitlines()[entry.number + 1]
+    for row, entry in enumerate(course.PLAN, 2):
+        assert course.format_seconds(times[entry.doc]) in table.splitlines()[row]
+        assert table.splitlines()[row].startswith(f"| {entry.label} |")
     summary = course.summary(infos=infos)
     slowest = max(course.PLAN, key=lambda c: times[c.doc])
     assert summary["slowest_title"] == slowest.title

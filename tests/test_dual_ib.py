@@ -18,7 +18,8 @@ FIVE = dual_ib_five_points()
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
     config = exp.Config(five_point_betas=exp.BetaGrid(150, 2.0, 64.0), twelve_bit_betas=exp.BetaGrid(60, 0.05, 200.0),
-                        family_betas=exp.BetaGrid(50, 0.1, 200.0), tol=1e-9)
+                        family_betas=exp.BetaGrid(50, 0.1, 200.0), tol=1e-9, finite_sizes=(10, 200),
+                        finite_samples=5, finite_betas=exp.BetaGrid(25, 0.5, 64.0), finite_grid=20)
     return exp._compute(config, Checkpoint(tmp_path_factory.mktemp("dual") / "ck.pkl"))
 
 
@@ -255,3 +256,84 @@ def test_config_rejects_bad_values():
     with pytest.raises(ValueError, match="n ≥ 2"):
         exp.BetaGrid(1, 1.0, 2.0)
     np.testing.assert_array_equal(exp.Config().betas("12bit"), np.geomspace(0.05, 200.0, 256))
+
+
+# ----------------------------------------------------------------------------------------------
+# Finite samples: both methods fit on an estimate, scored on the true p(x, y)
+# ----------------------------------------------------------------------------------------------
+def test_empirical_joint_adds_the_pseudo_count_to_integer_counts():
+    rng = np.random.default_rng(0)
+    p_hat = exp.empirical_joint(FIVE.p_xy, 37, rng, pseudo_count=0.5)
+    counts = p_hat * (37 + 0.5 * FIVE.p_xy.size) - 0.5
+    np.testing.assert_allclose(counts, np.round(counts), atol=1e-9)
+    assert np.round(counts).sum() == 37 and np.all(counts > -1e-9) and np.all(p_hat > 0)
+    np.testing.assert_array_equal(p_hat, exp.empirical_joint(FIVE.p_xy, 37, np.random.default_rng(0), 0.5))
+    big = exp.empirical_joint(FIVE.p_xy, 2_000_000, np.random.default_rng(1), 0.5)
+    np.testing.assert_allclose(big, FIVE.p_xy, atol=2e-3)  # consistent
+    with pytest.raises(ValueError, match="pseudo_count"):
+        exp.empirical_joint(FIVE.p_xy, 10, rng, 0.0)
+    with pytest.raises(ValueError, match="p_xy"):
+        exp.empirical_joint(FIVE.p_xy * 2, 10, rng)
+
+
+@pytest.mark.parametrize("kind", ["ib", "dualib"])
+def test_true_measures_agree_with_the_exact_measures_on_the_true_joint(kind):
+    """Fit on the true joint itself, the scores equal the exact 0-1 error and distortions computed another way."""
+    curve = bn.ib_curve(FIVE.p_xy, np.geomspace(1.0, 64.0, 30), kind=kind, merge=False)
+    m = exp.true_prediction_measures(curve, FIVE.p_xy)
+    np.testing.assert_allclose(m["error"], exp.prediction_error(curve, FIVE.p_xy), atol=1e-12)
+    dist = exp.expected_distortions(curve, FIVE.p_xy)
+    h_y_x = -np.sum(FIVE.p_xy * np.log2(FIVE.p_xy / FIVE.p_xy.sum(1, keepdims=True)))
+    np.testing.assert_allclose(m["log_loss"] - h_y_x, dist["ib"], atol=1e-9)  # cross-entropy = H(Y|X) + KL
+    np.testing.assert_allclose(m["dual"], dist["dualib"], atol=1e-9)
+    doubled = np.vstack([FIVE.p_xy, FIVE.p_xy[:1]]) / (1 + FIVE.p_xy[0].sum())  # two inputs share p(y|x)
+    merged = bn.ib_curve(doubled, [2.0, 4.0], kind=kind, merge=True)
+    with pytest.raises(ValueError, match="merge=False"):
+        exp.true_prediction_measures(merged, doubled)
+
+
+def test_finite_sample_results_obey_their_bounds(result):
+    n_sizes, n_s, n_g = len(result.config.finite_sizes), result.config.finite_samples, result.config.finite_grid
+    bayes = result.bayes_error["five_point"]
+    h_y_x = -np.sum(FIVE.p_xy * np.log2(FIVE.p_xy / FIVE.p_xy.sum(1, keepdims=True)))
+    for kind in exp.KINDS:
+        err, ll = result.finite_measures["error"][kind], result.finite_measures["log_loss"][kind]
+        assert err.shape == ll.shape == result.finite_i_xt.shape == (n_sizes, n_s, n_g)
+        assert np.all(err >= bayes - 1e-9) and np.all(err <= 1.0)  # no predictor beats the Bayes error
+        assert np.all(ll >= h_y_x - 1e-9)  # nor the conditional entropy in log-loss
+        assert np.all(result.finite_measures["dual"][kind] >= -1e-12)
+    gap = exp.finite_sample_gap(result.finite_measures)
+    for m in exp.MEASURES:
+        np.testing.assert_allclose(gap[m], result.finite_gap[m])
+        np.testing.assert_allclose(gap[m], (result.finite_measures[m]["ib"] - result.finite_measures[m]["dualib"]
+                                            ).mean(-1))
+        lo, hi = result.finite_gap_band[m].T
+        assert np.all(lo <= result.finite_gap_mean[m] + 1e-12) and np.all(result.finite_gap_mean[m] <= hi + 1e-12)
+    # samples differ, and more data brings both methods closer to the Bayes error on average
+    assert np.ptp(result.finite_measures["error"]["ib"][0].mean(-1)) > 0
+    assert result.finite_mean["error"]["ib"][-1] < result.finite_mean["error"]["ib"][0]
+    s = result.summary()
+    assert s["fin_sizes"] == "10, 200" and s["fin_n_sizes"] == 2
+    assert s["fin_err_gap"] == pytest.approx(100 * result.finite_gap["error"].mean())
+    assert s["fin_err_ib"] - s["fin_err_dual"] == pytest.approx(s["fin_err_gap"], abs=1e-9)
+    assert 0 <= s["fin_n_dual_better"] <= 2
+    with pytest.raises(ValueError, match="finite_pseudo_count"):
+        exp.Config(finite_pseudo_count=0.0)
+
+
+def test_finite_sample_figure_draws_the_result(result):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ipflow_lib import plotting
+
+    fig = plotting.dual_ib_finite_sample(result)
+    axes = fig.axes
+    assert len(axes) == 3 and all(ax.get_xlabel() and ax.get_ylabel() for ax in axes)
+    gap_line = axes[1].get_lines()[0]
+    np.testing.assert_allclose(gap_line.get_xdata(), result.finite_sizes)
+    np.testing.assert_allclose(gap_line.get_ydata(), 100 * result.finite_gap_mean["error"])
+    np.testing.assert_allclose(axes[0].get_lines()[1].get_ydata(), 100 * result.finite_mean["error"]["dualib"])
+    plt.close(fig)

@@ -97,7 +97,9 @@ def test_verdict_and_lens_sentences():
 
 def test_digits_probes_tiny_run():
     pytest.importorskip("torch")
-    cfg = digits_probes.Config(activations=("relu",), n_networks=1, n_epochs=3, n_logged_points=3, n_train=300)
+    cfg = digits_probes.Config(
+        dataset="digits", activations=("relu",), n_networks=1, n_epochs=3, n_logged_points=3, n_train=300
+    )
     r = digits_probes.run(cfg)
     assert r.logged_epochs.tolist() == [0, 1, 3]
     assert r.layer_widths == (32, 16, 8, 10)

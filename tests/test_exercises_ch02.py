@@ -63,3 +63,24 @@ def test_bad_answers_fail_cleanly(exercise, bad):
     assert not feedback
     assert "expected a finite number" in feedback.explanation
     assert str(feedback).startswith("Not quite")
+
+
+def test_sgd_step_is_the_ratio_of_the_first_updates():
+    from ipflow_lib.experiments import information_plane
+
+    # Adam's bias-corrected first step is lr · g / (|g| + 1e-8), computed here by hand, independently of optax
+    g = 0.02
+    adam = information_plane.PRESETS["paper"].training.learning_rate * g / (g + 1e-8)
+    ratio = information_plane.SGD_LEARNING_RATE * g / adam
+    right = check("2.sgd_step", ratio)
+    assert right and right.expected == pytest.approx(ratio, rel=1e-5)
+    assert "2.sgd_step" in available()
+    inverted = check("2.sgd_step", 1 / ratio)
+    assert not inverted and "Adam's step over SGD's" in inverted.explanation
+    rates = check("2.sgd_step", information_plane.SGD_LEARNING_RATE / information_plane.PRESETS["paper"]
+                  .training.learning_rate)
+    assert not rates and "learning rates" in rates.explanation
+    uncorrected = check("2.sgd_step", ratio * math.sqrt(0.001) / 0.1)
+    assert not uncorrected and "bias correction" in uncorrected.explanation
+    # the step of SGD scales with the gradient, Adam's does not: twice the gradient, twice the ratio
+    assert check("2.sgd_step", 2 * ratio, gradient=2 * g)

@@ -79,3 +79,20 @@ def test_corner_typical_mistakes_are_named(wrong, phrase):
 def test_corner_bad_input_fails_cleanly(bad):
     fb = check("3.corner", bad)
     assert not fb and "expected a finite number" in fb.explanation
+
+
+def test_decoder_floor_is_the_js_of_the_label_noise():
+    eps = 0.01
+    m = np.array([1 - eps / 2, eps / 2])  # the mixture of (1 - eps, eps) and (1, 0), computed here by hand
+    js = entropy(m) - 0.5 * entropy([1 - eps, eps])
+    right = check("3.decoder", js)
+    assert right and right.expected == pytest.approx(js, rel=1e-9)
+    assert "3.decoder" in available()
+    assert not check("3.decoder", 0.0)
+    nats = check("3.decoder", js * math.log(2))
+    assert not nats and "nats" in nats.explanation
+    noise = check("3.decoder", entropy([1 - eps, eps]))
+    assert not noise and "entropy of the noise" in noise.explanation
+    assert "at most 1 bit" in check("3.decoder", 3.0).explanation
+    # more label noise, a higher floor
+    assert check("3.decoder", entropy([1 - 0.025, 0.025]) - 0.5 * entropy([0.95, 0.05]), epsilon=0.05)

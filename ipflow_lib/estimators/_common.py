@@ -15,61 +15,53 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ..validation import as_array, as_base, as_int, as_labels
 
-def check_representation(t, y=None, *, name: str = "t") -> tuple[np.ndarray, np.ndarray | None]:
+
+def check_representation(
+    t, y=None, *, name: str = "t", labels: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Validate ``t`` (..., n_samples, n_units) and integer labels ``y`` (n_samples,).
+
+    ``y=None`` is a ``TypeError`` unless ``labels=False`` (then ``t`` alone is checked and ``(t, None)`` returned).
 
     Raises
     ------
     TypeError
-        If ``y`` is not an integer array.
+        If ``t`` is not a real numeric array (strings, objects, bools, complex) or ``y`` is not numeric.
     ValueError
         If ``t`` has fewer than 2 dims or no units/samples, holds NaN or inf (a diverged run),
-        or ``y`` has the wrong shape or length.
+        or ``y`` has the wrong shape or length, fractional values (integral floats are accepted) or labels < 0.
     """
-    t = np.asarray(t)
+    t = as_array(name, t, kind="real", finite=False, nonempty=False)
     if t.ndim < 2:
         raise ValueError(f"{name} must have shape (..., n_samples, n_units), got shape {t.shape}")
     if t.shape[-1] == 0 or t.shape[-2] == 0:
         raise ValueError(f"{name} has an empty axis: shape {t.shape} (n_samples and n_units must be ≥ 1)")
-    if not np.issubdtype(t.dtype, np.number) or np.issubdtype(t.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be a real numeric array, got dtype {t.dtype}")
     if np.issubdtype(t.dtype, np.floating) and not np.isfinite(t).all():
         bad = int(np.size(t) - np.isfinite(t).sum())
         raise ValueError(
             f"{name} contains {bad} NaN/inf values: the network probably diverged "
             "(lower the learning rate, or check the inputs)"
         )
-    if y is None:
+    if y is None and not labels:
         return t, None
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"y must have shape (n_samples,), got shape {y.shape}")
-    if y.shape[0] != t.shape[-2]:
+    if np.ndim(y) == 1 and len(y) != t.shape[-2]:
         raise ValueError(
-            f"y has {y.shape[0]} labels but {name} has {t.shape[-2]} samples (shape {t.shape}); "
-            "they must match"
+            f"y has {len(y)} labels but {name} has {t.shape[-2]} samples (shape {t.shape}); they must match"
         )
-    if not np.issubdtype(y.dtype, np.integer):
-        if np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0):
-            y = y.astype(np.int64)
-        else:
-            raise TypeError(f"y must hold integer class labels, got dtype {y.dtype}")
-    if y.size and y.min() < 0:
-        raise ValueError("y must hold non-negative class labels")
+    y = as_labels("y", y, n=t.shape[-2])
     return t, y
 
 
 def log_base(base: float) -> float:
     """ln(base), the divisor that turns nats into units of log ``base``; ValueError unless base > 0, ≠ 1."""
-    if not (base > 0 and base != 1):
-        raise ValueError(f"base must be positive and not 1, got {base}")
-    return float(np.log(base))
+    return as_base(base)
 
 
 def check_variance(noise_variance, name: str = "noise_variance") -> float:
     """``noise_variance`` as a float σ² > 0 (TypeError for non-numbers and bools, ValueError for ≤ 0, NaN, inf)."""
-    if isinstance(noise_variance, bool):
+    if isinstance(noise_variance, (bool, np.bool_, str, bytes)):
         raise TypeError(f"{name} must be a positive number, got {noise_variance!r}")
     try:
         value = float(noise_variance)
@@ -92,8 +84,7 @@ def resolve_n_jobs(n_jobs: int | None, n_problems: int) -> int:
     """Threads to use for ``n_problems`` independent problems (None: one per CPU core); ValueError if < 1."""
     if n_jobs is None:
         n_jobs = os.cpu_count() or 1
-    if int(n_jobs) != n_jobs or n_jobs < 1:
-        raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs}")
+    n_jobs = as_int("n_jobs", n_jobs, minimum=1)
     return int(max(1, min(n_jobs, n_problems)))
 
 

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validation import as_array, as_float, as_int, as_range, check_size
 from ._common import check_representation, codes_are_exact, encode_rows, entropy_of_codes, joint_entropies, log_base
+
+#: Most cells ``t / bin_size`` may span: the cell numbers must be exact integers in int64.
+MAX_CELLS = 2**52
+
+
+def _check_bins(n_bins, minimum: int) -> int:
+    n_bins = as_int("n_bins", n_bins, minimum=minimum)
+    check_size("n_bins", n_bins)
+    return n_bins
 
 
 def digitize(t: np.ndarray, n_bins: int = 30, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
@@ -18,7 +28,20 @@ def digitize(t: np.ndarray, n_bins: int = 30, value_range: tuple[float, float] =
 
     Inside [lo, hi) this is the authors' binning exactly. Values below ``lo`` or at/above ``hi`` fall in
     the two open outer cells (the authors' code folded values below ``lo`` onto the top edge).
+
+    Raises
+    ------
+    TypeError
+        Non-numeric ``t``, ``n_bins`` or ``value_range``.
+    ValueError
+        NaN/inf in ``t`` (NaN has no cell), ``n_bins`` < 1 or too large to allocate, a range that is not
+        finite with lo < hi.
     """
+    t = as_array("t", t, nonempty=False)
+    return _digitize(t, _check_bins(n_bins, 1), as_range("value_range", value_range))
+
+
+def _digitize(t: np.ndarray, n_bins: int, value_range: tuple[float, float]) -> np.ndarray:
     lo, hi = value_range
     edges = np.linspace(lo, hi, n_bins)
     t = np.asarray(t)
@@ -74,10 +97,11 @@ def binned_mi(
     Raises
     ------
     ValueError
-        Wrong shapes, labels of the wrong length, NaN/inf activations (diverged run), n_bins < 2,
-        lo ≥ hi or bin_size ≤ 0.
+        Wrong shapes, labels of the wrong length or < 0, NaN/inf activations (diverged run), n_bins < 2 or
+        too large to allocate, a non-finite range or lo ≥ hi, bin_size ≤ 0 or not finite, or a bin_size so
+        small that the cell numbers t / bin_size would overflow (more than 2**52 cells).
     TypeError
-        Non-integer labels.
+        Non-numeric activations or parameters (strings, ``None``), fractional n_bins or labels.
 
     Examples
     --------
@@ -89,15 +113,21 @@ def binned_mi(
     """
     t, y = check_representation(t, y)
     if bin_size is not None:
-        if not bin_size > 0:
-            raise ValueError(f"bin_size must be > 0, got {bin_size}")
-        symbols = np.floor(t / bin_size).astype(np.int64)
+        as_float("bin_size", bin_size, above=0.0)  # checked; the division keeps the caller's dtype as before
+        with np.errstate(over="ignore"):
+            scaled = t / bin_size
+        reach = float(np.abs(scaled).max())
+        if not reach < MAX_CELLS:
+            raise ValueError(
+                f"bin_size={bin_size!r} is too small for activations up to {float(np.abs(t).max()):.3g}: "
+                f"t / bin_size reaches {reach:.3g} cells, more than the 2**52 that exact integer cell numbers allow; "
+                "use a larger bin_size"
+            )
+        symbols = np.floor(scaled).astype(np.int64)
         symbols -= symbols.min(axis=(-2, -1), keepdims=True)
         n_symbols = int(symbols.max()) + 1
     else:
-        if int(n_bins) != n_bins or n_bins < 2:
-            raise ValueError(f"n_bins must be an integer ≥ 2, got {n_bins}")
-        n_bins = int(n_bins)
+        n_bins = _check_bins(n_bins, 2)
         if value_range is None:
             lo = t.min(axis=(-2, -1), keepdims=True)
             hi = t.max(axis=(-2, -1), keepdims=True)
@@ -106,10 +136,7 @@ def binned_mi(
             scaled = (t - lo) / (hi - lo) * (n_bins - 1) * (1 - 1e-9)
             symbols = np.floor(scaled).astype(np.int64) + 1
         else:
-            lo, hi = value_range
-            if not lo < hi:
-                raise ValueError(f"value_range must have lo < hi, got {value_range}")
-            symbols = digitize(t, n_bins, (lo, hi))
+            symbols = _digitize(t, n_bins, as_range("value_range", value_range))
         n_symbols = n_bins + 1
     scale = log_base(base)
     n_classes = int(y.max()) + 1 if y.size else 1
@@ -152,7 +179,7 @@ def plugin_entropy(codes, *, base: float = 2.0) -> np.ndarray:
     >>> float(plugin_entropy([0, 0, 1, 2]))
     1.5
     """
-    codes = np.asarray(codes)
+    codes = as_array("codes", codes, nonempty=False)
     if not np.issubdtype(codes.dtype, np.integer):
         raise TypeError(f"codes must hold integer symbols, got dtype {codes.dtype}")
     if codes.ndim < 1 or codes.shape[-1] == 0:
@@ -179,12 +206,14 @@ def layer_cells(t, n_bins: int, value_range: tuple[float, float] = (-1.0, 1.0)) 
     Raises
     ------
     ValueError
-        ``t`` not 3-D. (NaN activations of a diverged network fall in one cell of their own.)
+        ``t`` not 3-D; ``n_bins`` and ``value_range`` as :func:`digitize`. (NaN activations of a diverged
+        network are not refused here: they fall in a cell of their own.)
     """
-    t = np.asarray(t)
+    t = as_array("t", t, finite=False, nonempty=False)
     if t.ndim != 3:
         raise ValueError(f"t must have shape (n_networks, n_samples, n_units), got shape {t.shape}")
-    codes = encode_rows(digitize(t, n_bins, value_range), n_bins + 1)
+    n_bins = _check_bins(n_bins, 1)
+    codes = encode_rows(_digitize(t, n_bins, as_range("value_range", value_range)), n_bins + 1)
     cells = np.empty(codes.shape, dtype=np.int32)
     for i, row in enumerate(codes):
         cells[i] = np.unique(row, return_inverse=True)[1]
@@ -217,8 +246,9 @@ def noisy_label_information(cells, p_y_given_x, *, base: float = 2.0) -> np.ndar
     ValueError
         Mismatched sizes, negative or non-integer cells, or rows of ``p_y_given_x`` that are not distributions.
     """
-    cells = np.asarray(cells)
-    p = np.asarray(p_y_given_x, dtype=np.float64)
+    cells = as_array("cells", cells, nonempty=False)
+    p = as_array("p_y_given_x", p_y_given_x, ndim=2).astype(np.float64)
+    scale = log_base(base)
     if p.ndim != 2 or cells.shape[-1:] != p.shape[:1]:
         raise ValueError(
             f"cells (..., n_samples) and p_y_given_x (n_samples, n_y) must match, got {cells.shape} and {p.shape}"
@@ -239,4 +269,4 @@ def noisy_label_information(cells, p_y_given_x, *, base: float = 2.0) -> np.ndar
         q = sums[used] / counts[used, None]
         h_cond = -np.sum(np.where(q > 0, q * np.log(np.where(q > 0, q, 1.0)), 0.0), axis=1)
         out[i] = h_y - float(counts[used] @ h_cond) / n
-    return np.clip(out, 0.0, None).reshape(cells.shape[:-1]) / log_base(base)
+    return np.clip(out, 0.0, None).reshape(cells.shape[:-1]) / scale

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..validation import as_array, as_int, as_seed, check_size
 from ._common import compact_labels, log_base
 from .pairwise import pairwise_cross_bounds, pairwise_entropy_terms, pairwise_mi
 
@@ -51,8 +52,8 @@ def check_gaussian_moments(mean, var, name: str = "", *, allow_zero: bool = Fals
     ValueError
         ``mean`` with fewer than 2 dims, ``var`` of another shape, NaN/inf, negative (or zero) variances.
     """
-    mean = np.asarray(mean, dtype=np.float64)
-    var = np.asarray(var, dtype=np.float64)
+    mean = as_array(f"mean{name}", mean, finite=False, nonempty=False).astype(np.float64)
+    var = as_array(f"var{name}", var, finite=False, nonempty=False).astype(np.float64)
     if mean.ndim < 2:
         raise ValueError(f"mean{name} must have shape (..., n, k), got {mean.shape}")
     if var.shape == mean.shape[:-1]:
@@ -95,9 +96,11 @@ def gaussian_entropy(var, k: int = 1, *, base: float = 2.0) -> np.ndarray:
 
     Source: Cover & Thomas (2006), Theorem 8.4.1.
     """
-    var = np.asarray(var, dtype=np.float64)
+    var = as_array("var", var, finite=False, nonempty=False).astype(np.float64)
     if not np.isfinite(var).all() or (var <= 0).any():
         raise ValueError("var must be finite and > 0")
+    if k is not None:
+        k = as_int("k", k, minimum=1)
     h = 0.5 * np.log(2 * np.pi * np.e * var)
     h = h.sum(axis=-1) if k is None else int(k) * h
     return h / log_base(base)
@@ -171,12 +174,14 @@ def gaussian_kl_full(mean_p, cov_p, mean_q, cov_q, *, base: float = 2.0) -> np.n
     Raises
     ------
     ValueError
-        Mismatched shapes, or a covariance that is not positive definite.
+        Mismatched shapes, NaN/inf, or a covariance that is not positive definite.
+    TypeError
+        Non-numeric input.
     """
-    mean_p = np.asarray(mean_p, dtype=np.float64)
-    mean_q = np.asarray(mean_q, dtype=np.float64)
-    cov_p = np.asarray(cov_p, dtype=np.float64)
-    cov_q = np.asarray(cov_q, dtype=np.float64)
+    mean_p = as_array("mean_p", mean_p, nonempty=False).astype(np.float64)
+    mean_q = as_array("mean_q", mean_q, nonempty=False).astype(np.float64)
+    cov_p = as_array("cov_p", cov_p, nonempty=False).astype(np.float64)
+    cov_q = as_array("cov_q", cov_q, nonempty=False).astype(np.float64)
     if mean_p.ndim < 2 or mean_p.shape != mean_q.shape:
         raise ValueError(f"mean_p and mean_q must have the same shape (..., n, k), got {mean_p.shape}, {mean_q.shape}")
     n, k = mean_p.shape[-2:]
@@ -343,16 +348,20 @@ def mixture_information(
     lead, (n, k) = mean.shape[:-2], mean.shape[-2:]
     if n < 2:
         raise ValueError(f"need at least 2 inputs (components), got {n}")
-    if int(n_samples) != n_samples or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples}")
-    n_samples = int(n_samples)
+    n_samples = as_int("n_samples", n_samples, minimum=1)
+    check_size("n_samples", n_samples * n * k)
+    if not isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
+        seed = as_seed("seed", seed)
+    max_floats = as_int("max_floats", max_floats, minimum=1)
     has_y = y is not None
     if has_y:
-        y = np.asarray(y)
+        y = as_array("y", y, nonempty=False)
         if y.shape != (n,):
             raise ValueError(f"y must have shape (n,) = ({n},) to match mean, got {y.shape}")
         if not np.issubdtype(y.dtype, np.integer):
             raise TypeError(f"y must hold integer labels, got dtype {y.dtype}")
+        if y.min() < 0:
+            raise ValueError(f"y must hold class labels ≥ 0, got {int(y.min())}")
         y, counts = compact_labels(y)
     else:
         y = np.zeros(n, dtype=np.int64)

@@ -31,7 +31,16 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ._common import check_representation, check_variance, compact_labels, log_base, map_problems, memo_pair
+from ..validation import as_int
+from ._common import (
+    check_representation,
+    check_variance,
+    compact_labels,
+    log_base,
+    map_problems,
+    memo_pair,
+    resolve_n_jobs,
+)
 from .pairwise import pairwise_entropy_terms, pairwise_mi
 
 __all__ = ["KDEBounds", "kde_bounds", "kde_estimators", "kde_mi", "pairwise_kernel_sums"]
@@ -114,7 +123,8 @@ def pairwise_kernel_sums(
     which = tuple(dict.fromkeys(bounds))
     if not which or any(b not in _BOUNDS for b in which):
         raise ValueError(f"bounds must be a non-empty subset of {_BOUNDS}, got {bounds!r}")
-    h = np.asarray(h)
+    h, labels = check_representation(h, labels, name="h")
+    block_elements = as_int("block_elements", block_elements, minimum=1)
     lead, n = h.shape[:-2], h.shape[-2]
     labels = np.asarray(labels, dtype=np.int64)
     n_classes = int(labels.max()) + 1
@@ -226,7 +236,7 @@ def kde_mi(
     >>> round(float(i_xt), 6), round(float(i_ty), 6)    # log2 8 and H(Y) = 1 bit
     (3.0, 1.0)
     """
-    if bound not in _BOUNDS:
+    if not isinstance(bound, str) or bound not in _BOUNDS:
         raise ValueError(f"bound must be 'upper' or 'lower', got {bound!r}")
     t, y = check_representation(t, y)
     check_variance(noise_variance)
@@ -252,6 +262,11 @@ def kde_estimators(
     layers and then the other pays for one pass per layer.
     """
     check_variance(noise_variance)
+    log_base(base)
+    resolve_n_jobs(n_jobs, 1)
+    memory = as_int("memory", memory, minimum=1)
+    if not isinstance(prefix, str):
+        raise TypeError(f"prefix must be a string, got {prefix!r}")
     return memo_pair(
         lambda t, y: kde_bounds(t, y, noise_variance, base=base, n_jobs=n_jobs),
         (f"{prefix}_upper", f"{prefix}_lower"),

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validation import as_array, as_flag, as_float, as_int, as_seed
 from ._common import log_base
 
 __all__ = ["ksg_mi"]
 
 
 def _as_samples(a, name: str) -> np.ndarray:
-    a = np.asarray(a)
-    if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be a real numeric array, got dtype {a.dtype}")
+    a = as_array(name, a, finite=False, nonempty=False)
     if a.ndim == 1:
         a = a[:, None]
     if a.ndim != 2 or a.shape[1] == 0:
@@ -34,7 +33,15 @@ def _as_samples(a, name: str) -> np.ndarray:
     return a
 
 
-def ksg_mi(x, z, k: int = 3, *, standardize: bool = True, base: float = 2.0) -> float:
+def has_ties(a: np.ndarray) -> bool:
+    """Whether some column of ``a`` (n_samples, n_dims) repeats a value (ReLU zeros, discrete data)."""
+    ordered = np.sort(a, axis=0)
+    return bool((ordered[1:] == ordered[:-1]).any())
+
+
+def ksg_mi(
+    x, z, k: int = 3, *, standardize: bool = True, base: float = 2.0, jitter: float = 1e-10, seed: int = 0
+) -> float:
     """I(X;Z) of continuous multivariate samples by the KSG estimator (algorithm 1).
 
     Parameters
@@ -49,6 +56,10 @@ def ksg_mi(x, z, k: int = 3, *, standardize: bool = True, base: float = 2.0) -> 
         scikit-learn does): the max-norm neighbourhoods then weigh the coordinates equally.
     base : float
         Logarithm base of the result (2: bits).
+    jitter : float
+        Relative size of the noise added when the samples hold ties (see Notes); 0 refuses tied samples.
+    seed : int
+        Seed of that noise, in [0, 2**32): same seed, same estimate.
 
     Returns
     -------
@@ -58,14 +69,21 @@ def ksg_mi(x, z, k: int = 3, *, standardize: bool = True, base: float = 2.0) -> 
     Raises
     ------
     ValueError
-        Mismatched lengths, NaN/inf, k out of range, wrong shapes.
+        Mismatched lengths, fewer than 2 samples, NaN/inf, k out of range, wrong shapes, jitter < 0, a seed
+        out of range, or tied samples with ``jitter=0``.
     TypeError
-        Non-numeric input.
+        Non-numeric input or parameters.
 
     Notes
     -----
-    Ties (repeated points, discrete data) break the counting; add a tiny jitter first, as
-    scikit-learn does. Source: Kraskov, Stögbauer & Grassberger, Phys. Rev. E 69, 066138 (2004), Eq. 8.
+    Ties (repeated values in a coordinate: ReLU zeros, discrete labels) break KSG's neighbour counting and
+    give large negative estimates. When some coordinate of ``x`` or ``z`` repeats a value, this function
+    does what scikit-learn's ``mutual_info_regression`` does (Kraskov et al. advise it too): after the
+    scaling, every coordinate gets Gaussian noise of standard deviation ``jitter · max(1, mean |column|)``
+    (``jitter`` = 1e-10 as in scikit-learn), drawn from ``numpy.random.default_rng(seed)``. Samples without
+    ties are not touched, so their estimate is exactly KSG's. The estimate of tied (discrete) data is still
+    only an estimate of a continuous quantity: prefer :func:`plugin_mi` for discrete variables.
+    Source: Kraskov, Stögbauer & Grassberger, Phys. Rev. E 69, 066138 (2004), Eq. 8.
 
     Examples
     --------
@@ -85,14 +103,26 @@ def ksg_mi(x, z, k: int = 3, *, standardize: bool = True, base: float = 2.0) -> 
     if x.shape[0] != z.shape[0]:
         raise ValueError(f"x and z must have the same number of samples, got {x.shape[0]} and {z.shape[0]}")
     n = x.shape[0]
-    if isinstance(k, bool) or int(k) != k or not 1 <= k < n:
-        raise ValueError(f"k must be an integer with 1 ≤ k < n_samples = {n}, got {k}")
-    k = int(k)
+    if n < 2:
+        raise ValueError(f"x and z must hold at least 2 paired samples (KSG needs k ≥ 1 neighbours), got {n}")
+    k = as_int("k", k, minimum=1, maximum=n - 1)
     scale = log_base(base)
+    jitter = as_float("jitter", jitter, minimum=0.0)
+    standardize = as_flag("standardize", standardize)
+    seed = as_seed("seed", seed)
     if standardize:
         for a in (x, z):
             std = a.std(axis=0)
             a /= np.where(std > 0, std, 1.0)
+    if has_ties(x) or has_ties(z):
+        if jitter == 0:
+            raise ValueError(
+                "x or z repeats values (ties: ReLU zeros or discrete data), which break KSG's neighbour counts; "
+                "pass jitter > 0 (1e-10, as scikit-learn) or use plugin_mi for discrete data"
+            )
+        rng = np.random.default_rng(seed)
+        for a in (x, z):
+            a += jitter * np.maximum(1.0, np.mean(np.abs(a), axis=0)) * rng.standard_normal(a.shape)
     joint = np.hstack([x, z])
     dist, _ = cKDTree(joint).query(joint, k=k + 1, p=np.inf)
     radius = np.nextafter(dist[:, k], 0.0)  # "strictly closer than ε_i"

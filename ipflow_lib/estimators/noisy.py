@@ -25,7 +25,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._common import check_representation, check_variance, compact_labels, log_base, map_problems, memo_pair
+from ..validation import as_int, as_seed, check_size
+from ._common import (
+    check_representation,
+    check_variance,
+    compact_labels,
+    log_base,
+    map_problems,
+    memo_pair,
+    resolve_n_jobs,
+)
 
 __all__ = ["NoisyMIEstimate", "noisy_estimators", "noisy_mi", "noisy_mi_estimate"]
 
@@ -136,10 +145,12 @@ def noisy_mi_estimate(
     """
     t, y = check_representation(t, y)
     variance = check_variance(noise_variance)
-    if int(n_draws) != n_draws or n_draws < 1:
-        raise ValueError(f"n_draws must be a positive integer, got {n_draws}")
-    if n_inputs is not None and (int(n_inputs) != n_inputs or n_inputs < 2):
-        raise ValueError(f"n_inputs must be an integer ≥ 2 or None, got {n_inputs}")
+    n_draws = as_int("n_draws", n_draws, minimum=1)
+    check_size("n_draws", n_draws * t.shape[-2] * t.shape[-1])
+    if n_inputs is not None:
+        n_inputs = as_int("n_inputs", n_inputs, minimum=2)
+    if not isinstance(seed, np.random.SeedSequence):
+        seed = as_seed("seed", seed)
     scale = log_base(base)
     labels, counts = compact_labels(y)
     lead = t.shape[:-2]
@@ -208,6 +219,15 @@ def noisy_estimators(
     numbers across epochs and layers).
     """
     check_variance(noise_variance)
+    as_int("n_draws", n_draws, minimum=1)
+    if n_inputs is not None:
+        as_int("n_inputs", n_inputs, minimum=2)
+    as_seed("seed", seed)
+    log_base(base)
+    resolve_n_jobs(n_jobs, 1)
+    memory = as_int("memory", memory, minimum=1)
+    if not isinstance(prefix, str):
+        raise TypeError(f"prefix must be a string, got {prefix!r}")
     return memo_pair(
         lambda t, y: noisy_mi_estimate(
             t, y, noise_variance, n_draws=n_draws, n_inputs=n_inputs, seed=seed, base=base, n_jobs=n_jobs

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validation import as_array
+
 __all__ = ["pairwise_cross_bounds", "pairwise_entropy_terms", "pairwise_mi"]
 
 
@@ -41,7 +43,9 @@ def pairwise_entropy_terms(log_mean_all, log_mean_own) -> tuple[np.ndarray, np.n
         subtracted; with X uniform, Σ_y p(y) · mean over class y = mean over all i). With D = KL they
         are upper bounds, with D = Bhattacharyya lower bounds, of the quantities named.
     """
-    return -np.asarray(log_mean_all).mean(axis=-1), -np.asarray(log_mean_own).mean(axis=-1)
+    log_mean_all = as_array("log_mean_all", log_mean_all, min_ndim=1, finite=False)
+    log_mean_own = as_array("log_mean_own", log_mean_own, min_ndim=1, finite=False)
+    return -log_mean_all.mean(axis=-1), -log_mean_own.mean(axis=-1)
 
 
 def pairwise_mi(h, h_given_y) -> tuple[np.ndarray, np.ndarray]:
@@ -50,7 +54,8 @@ def pairwise_mi(h, h_given_y) -> tuple[np.ndarray, np.ndarray]:
     I(X;Z) = h is a bound (upper for KL, lower for Bhattacharyya; clipped at 0 against rounding). I(Z;Y)
     is the difference of two bounds of the same kind, an estimate but not a bound (Saxe et al. 2018's code).
     """
-    h = np.asarray(h)
+    h = as_array("h", h, finite=False, nonempty=False)
+    as_array("h_given_y", h_given_y, finite=False, nonempty=False)  # checked; used as given (dtype kept)
     return np.clip(h, 0.0, None), h - h_given_y
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..validation import as_array, as_float, as_int, as_int_sequence, as_range
 from ._common import check_representation, encode_rows, entropy_of_codes, log_base
 from .binning import binned_mi
 
@@ -93,19 +94,28 @@ def binned_mi_sweep(
     """
     t, y = check_representation(t, y)
     if bin_sizes is not None:
-        runs = [binned_mi(t, y, bin_size=float(s), base=base) for s in bin_sizes]
+        if isinstance(bin_sizes, (str, bytes)) or not hasattr(bin_sizes, "__iter__"):
+            raise TypeError(f"bin_sizes must be a sequence of numbers > 0, got {bin_sizes!r}")
+        sizes = [as_float(f"bin_sizes[{i}]", s, above=0.0) for i, s in enumerate(bin_sizes)]
+        if not sizes:
+            raise ValueError("bin_sizes must hold at least one bin size")
+        runs = [binned_mi(t, y, bin_size=s, base=base) for s in sizes]
     else:
-        if len(n_bins) == 0:
+        counts = as_int_sequence("n_bins", n_bins, minimum=2)
+        if len(counts) == 0:
             raise ValueError("n_bins must hold at least one bin count")
-        runs = [_binning(int(b), value_range, base)(t, y) for b in n_bins]
+        runs = [_binning(b, value_range, base)(t, y) for b in counts]
     return np.stack([r[0] for r in runs]), np.stack([r[1] for r in runs])
 
 
 def _binning(n_bins: int, value_range, base: float) -> Callable:
+    log_base(base)
     if isinstance(value_range, str):
         if value_range != "max_abs":
             raise ValueError(f"value_range must be (lo, hi), 'max_abs' or None, got {value_range!r}")
         return functools.partial(binned_mi_max_abs, n_bins=n_bins, base=base)
+    if value_range is not None:
+        value_range = as_range("value_range", value_range)
     return functools.partial(binned_mi, n_bins=n_bins, value_range=value_range, base=base)
 
 
@@ -121,7 +131,9 @@ def binning_estimators(
     Each ``est(t, y) -> (i_xt, i_ty)`` has the estimator call shape; ``value_range`` as in
     :func:`binned_mi_sweep`.
     """
-    return {f"{prefix}{int(b)}": _binning(int(b), value_range, base) for b in n_bins}
+    if not isinstance(prefix, str):
+        raise TypeError(f"prefix must be a string, got {prefix!r}")
+    return {f"{prefix}{b}": _binning(b, value_range, base) for b in as_int_sequence("n_bins", n_bins, minimum=2)}
 
 
 def plugin_mi(x_codes, z_codes, *, base: float = 2.0) -> float:
@@ -150,7 +162,7 @@ def plugin_mi(x_codes, z_codes, *, base: float = 2.0) -> float:
     """
     arrays = []
     for name, a in (("x_codes", x_codes), ("z_codes", z_codes)):
-        a = np.asarray(a)
+        a = as_array(name, a, nonempty=False)
         if not np.issubdtype(a.dtype, np.integer):
             raise TypeError(f"{name} must hold integer symbols, got dtype {a.dtype}")
         a = a[:, None] if a.ndim == 1 else a
@@ -190,16 +202,18 @@ def binned_pair_mi(x, z, n_bins: int = 10, *, base: float = 2.0) -> float:
     -------
     float, in log ``base`` units.
     """
-    xs = np.asarray(x, dtype=np.float64)
-    zs = np.asarray(z, dtype=np.float64)
+    xs = as_array("x", x, finite=False, nonempty=False).astype(np.float64)
+    zs = as_array("z", z, finite=False, nonempty=False).astype(np.float64)
     xs = xs[:, None] if xs.ndim == 1 else xs
     zs = zs[:, None] if zs.ndim == 1 else zs
     if xs.ndim != 2 or zs.ndim != 2 or xs.shape[0] != zs.shape[0]:
         raise ValueError(f"x and z must be (n_samples, dims) with equal n_samples, got {xs.shape} and {zs.shape}")
     if not (np.isfinite(xs).all() and np.isfinite(zs).all()):
         raise ValueError("x and z must be finite (found NaN/inf)")
-    if int(n_bins) != n_bins or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins}")
+    if xs.shape[0] == 0:
+        raise ValueError("x and z are empty: they need at least one paired sample")
+    n_bins = as_int("n_bins", n_bins, minimum=1, maximum=2**31)
+    log_base(base)
 
     def cells(a):
         lo, hi = a.min(axis=0), a.max(axis=0)

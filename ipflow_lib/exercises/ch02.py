@@ -3,7 +3,9 @@
 ``check("2.ceiling", answer)``: the ceiling of I(X;T), in bits, on the 4096 inputs;
 ``check("2.h_y", answer)``: H(Y) of the 12-bit labels, in bits (the ceiling of I(T;Y));
 ``check("2.overlap", answer, train_fraction=0.85, seed=0)``: how many inputs are in both the training and the
-"test" set of one network of the information-plane experiment.
+"test" set of one network of the information-plane experiment;
+``check("2.sgd_step", answer, gradient=0.02)``: how many times larger the first plain-SGD step of a weight is
+than Adam's, at the learning rates of the paper-text and the ``paper`` runs.
 
 Every expected value is computed here from the data set and the library (:func:`ipflow_lib.datasets.tishby_12bit`,
 :func:`ipflow_lib.information.entropy`, :func:`ipflow_lib.datasets.train_test_masks`).
@@ -19,7 +21,7 @@ from ..datasets import tishby_12bit, train_test_masks
 from ..information import entropy
 from . import Feedback, as_number, checker, close_to, not_a_number
 
-__all__ = ["check_ceiling", "check_h_y", "check_overlap"]
+__all__ = ["check_ceiling", "check_h_y", "check_overlap", "check_sgd_step"]
 
 
 @checker("2.ceiling")
@@ -99,3 +101,44 @@ def check_overlap(answer, *, train_fraction: float = 0.85, seed: int = 0) -> Fee
     else:
         hint = f"{value:g} inputs is not the overlap."
     return Feedback("2.overlap", False, f"{hint} {why}", expected)
+
+
+@checker("2.sgd_step")
+def check_sgd_step(answer, *, gradient: float = 0.02) -> Feedback:
+    """How many times larger the first plain-SGD step of one weight is than Adam's first step, for a gradient of
+    ``gradient``: SGD at :data:`ipflow_lib.experiments.information_plane.SGD_LEARNING_RATE` (the paper's text)
+    against Adam at the ``paper`` preset's rate (the authors' code). The expected value is the ratio of the two
+    updates that optax computes."""
+    import jax.numpy as jnp
+    import optax
+
+    from ..experiments import information_plane
+
+    lr_sgd = information_plane.SGD_LEARNING_RATE
+    lr_adam = information_plane.PRESETS["paper"].training.learning_rate
+    g = jnp.asarray([float(gradient)])
+
+    def first_step(tx):
+        updates, _ = tx.update(g, tx.init(jnp.zeros(1)))
+        return float(updates[0])
+
+    sgd, adam = first_step(optax.sgd(lr_sgd)), first_step(optax.adam(lr_adam))
+    expected = sgd / adam
+    value = as_number(answer)
+    if value is None:
+        return not_a_number("2.sgd_step", answer, "a ratio", expected)
+    why = (f"SGD moves the weight by −η g = −{lr_sgd:g} × {gradient:g} = {sgd:.3g}. Adam's first step, after its bias "
+           f"correction (m̂ = g, v̂ = g²), is −η g / (|g| + 10⁻⁸) ≈ −η sign(g) = {adam:.3g}, whatever the size of the "
+           f"gradient: the ratio is {expected:.4g}. SGD's steps shrink with the gradients as the loss flattens; "
+           "Adam's do not, which is one reason the two optimisers need different learning rates.")
+    if close_to(value, expected, rel=1e-3):
+        return Feedback("2.sgd_step", True, why, expected)
+    if close_to(value, 1 / expected, rel=1e-3):
+        hint = f"{value:.4g} is Adam's step over SGD's; the question asks for SGD's over Adam's."
+    elif close_to(value, lr_sgd / lr_adam, rel=1e-3):
+        hint = f"{value:.4g} is the ratio of the learning rates; SGD's step also scales with the gradient."
+    elif close_to(value, expected * math.sqrt(0.001) / 0.1, rel=1e-3):
+        hint = "That leaves out Adam's bias correction of its moment estimates (m̂ = m / (1 − β1), v̂ = v / (1 − β2))."
+    else:
+        hint = f"{value:.4g} is not the ratio of the two first steps."
+    return Feedback("2.sgd_step", False, f"{hint} {why}", expected)

@@ -3,7 +3,9 @@
 ``check("3.steps", answer, train_fraction=0.05)``: optimiser steps per epoch of a network of the training-size
 sweep that trains on ``train_fraction`` of the 4096 inputs with the sweep's mini-batches;
 ``check("3.corner", answer)``: I(X;Y), in bits, of the noisy 12-bit task whose IB curve is the bound of the
-chapter (labels flipped with probability ε): the height of the bound's corner.
+chapter (labels flipped with probability ε): the height of the bound's corner;
+``check("3.decoder", answer, epsilon=0.01)``: the decoder distance (Jensen-Shannon, bits) of a perfect network, one
+cell per input, against the IB decoder of the ε-noisy labels.
 
 Every expected value is computed here from the data set, the experiments' configurations and the library
 (:func:`ipflow_lib.datasets.sweep_masks`, :func:`ipflow_lib.experiments.training_size.steps_per_epoch`,
@@ -16,12 +18,12 @@ import math
 
 import numpy as np
 
-from ..datasets import noisy_12bit_joint, sweep_masks, tishby_12bit
-from ..experiments import ib_bound, training_size
+from ..datasets import noisy_12bit_joint, noisy_labels, sweep_masks, tishby_12bit
+from ..experiments import ib_bound, ib_layers, training_size
 from ..information import entropy, mutual_information
 from . import Feedback, as_number, checker, close_to, not_a_number
 
-__all__ = ["check_corner", "check_steps"]
+__all__ = ["check_corner", "check_decoder", "check_steps"]
 
 
 @checker("3.steps")
@@ -92,3 +94,33 @@ def check_corner(answer, *, epsilon: float | None = None) -> Feedback:
     else:
         hint = f"{value:.5f} bits is not I(X;Y)."
     return Feedback("3.corner", False, f"{hint} {why}", expected)
+
+
+@checker("3.decoder")
+def check_decoder(answer, *, epsilon: float = 0.01) -> Feedback:
+    """The decoder distance of a perfect network: a layer that keeps every input in its own cell and a network whose
+    output is the clean label, against the IB decoder of the labels flipped with probability ``epsilon``: the
+    Jensen-Shannon divergence JS[(1 − ε, ε) ‖ (1, 0)] in bits (:func:`ipflow_lib.experiments.ib_layers.
+    decoder_divergence`)."""
+    _, y = tishby_12bit()
+    expected = float(ib_layers.decoder_divergence(np.arange(y.size), np.eye(2)[y], noisy_labels(y, epsilon)))
+    value = as_number(answer)
+    if value is None:
+        return not_a_number("3.decoder", answer, "bits", expected)
+    why = (f"Every cell holds one input x, so the IB decoder of the cell is p(y|x) = (1 − ε, ε) for its label and "
+           f"the network's decoder is (1, 0): every cell contributes JS[(1 − ε, ε) ‖ (1, 0)] = H(M) − ½ H(1 − ε, ε) "
+           f"with M = (1 − ε/2, ε/2), = {expected:.5f} bits at ε = {epsilon:g}, and so does their average. The "
+           "label noise alone sets this floor for a network that is sure of every label.")
+    if close_to(value, expected, rel=1e-3, abs_tol=1e-6):
+        return Feedback("3.decoder", True, why, expected)
+    if close_to(value, expected * math.log(2), rel=1e-3, abs_tol=1e-6):
+        hint = f"{value:.5f} is the divergence in nats; the book uses bits."
+    elif close_to(value, entropy([1 - epsilon, epsilon]), rel=1e-3):
+        hint = f"{value:.5f} bits is the entropy of the noise H(ε), not the divergence of the two decoders."
+    elif close_to(value, 0.0, rel=0, abs_tol=1e-6):
+        hint = "The two decoders are not equal: the network is sure of the label, the noisy labels are not."
+    elif value > 1.0:
+        hint = "The JS divergence of two distributions is at most 1 bit (the KL divergence here would be infinite)."
+    else:
+        hint = f"{value:.5f} bits is not JS[(1 − ε, ε) ‖ (1, 0)]; check it with information.js_divergence."
+    return Feedback("3.decoder", False, f"{hint} {why}", expected)

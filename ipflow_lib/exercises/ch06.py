@@ -5,7 +5,10 @@ bias-free Erf network of the chapter at small σ_w, whose kernels scale as σ_w^
 (``depth``; default: that of :class:`ipflow_lib.experiments.infinite_ensembles.Config`);
 ``check("6.bayes_gap", answer)``: Gibbs minus Bayes loss, in nats, of one Gaussian ensemble output
 N(μ, s) = N(:data:`OUTPUT_MEAN`, :data:`OUTPUT_VARIANCE`) on the target :data:`TARGET`, with the chapter's unit
-observation noise (the config's ``obs_var``).
+observation noise (the config's ``obs_var``);
+``check("6.mnist_collapse", answer, n_train=None)``: I(X;Z), in bits, of the training images of the ``mnist-10``
+task once the ensemble has collapsed every training output onto its class target (``n_train``: the size of the
+stratified split; default: that of the ``paper`` preset of ``infinite_ensembles_mnist``).
 
 Every expected value is computed here from the experiment's config and the closed forms of the chapter's
 equations, never typed in.
@@ -15,10 +18,11 @@ from __future__ import annotations
 
 import math
 
-from ..experiments import infinite_ensembles
+from ..experiments import infinite_ensembles, infinite_ensembles_mnist
 from . import Feedback, as_number, checker, close_to, not_a_number
 
-__all__ = ["OUTPUT_MEAN", "OUTPUT_VARIANCE", "TARGET", "check_bayes_gap", "check_learning_slope"]
+__all__ = ["OUTPUT_MEAN", "OUTPUT_VARIANCE", "TARGET", "check_bayes_gap", "check_learning_slope",
+           "check_mnist_collapse"]
 
 #: The ensemble output of exercise 6.bayes_gap: mean μ and variance s of p(z|x) (one output), and the target y.
 OUTPUT_MEAN, OUTPUT_VARIANCE, TARGET = 0.5, 0.25, 1.0
@@ -79,3 +83,37 @@ def check_bayes_gap(answer) -> Feedback:
     else:
         hint = f"{value:.4g} nats is not the gap."
     return Feedback("6.bayes_gap", False, f"{hint} {why}", expected)
+
+
+@checker("6.mnist_collapse")
+def check_mnist_collapse(answer, n_train: int | None = None) -> Feedback:
+    """I(X;Z) of collapsed training outputs: one point per class, so H(Y) of the split's training labels, bits."""
+    from ..datasets import mnist_5k_split
+
+    config = infinite_ensembles_mnist.PRESETS["paper"]
+    n_train = int(config.mnist_n_train if n_train is None else n_train)
+    labels = mnist_5k_split(n_train, 0, seed=config.data_seed).y_train
+    counts = [int((labels == c).sum()) for c in range(10)]
+    p = [c / n_train for c in counts if c]
+    expected = -sum(q * math.log2(q) for q in p)
+    value = as_number(answer)
+    if value is None:
+        return not_a_number("6.mnist_collapse", answer, "bits", expected)
+    why = (f"once every training output sits on its class target, Z is a function of Y and Y a function of Z, so "
+           f"I(X;Z) = H(Z) = H(Y) = {expected:.4f} bits for the {n_train} training images ({counts[0]} to "
+           f"{max(counts)} per digit: the split is stratified). Before the collapse I(X;Z) was larger: the outputs "
+           "of two images of one class still differed by more than the added noise.")
+    if close_to(value, expected, rel=1e-3, abs_tol=1e-3):
+        return Feedback("6.mnist_collapse", True, why, expected)
+    if close_to(value, math.log2(n_train), rel=1e-3, abs_tol=1e-3):
+        hint = (f"log2 {n_train} = {math.log2(n_train):.4f} is the ceiling, reached only while every image has its "
+                "own output; after the collapse images of one class share one output.")
+    elif close_to(value, expected * math.log(2), rel=1e-3, abs_tol=1e-3):
+        hint = f"{value:.4f} is H(Y) in nats; the chapter's information is in bits."
+    elif close_to(value, 1.0, rel=1e-3, abs_tol=1e-3):
+        hint = "1 bit is the parity task's H(Y); mnist-10 has ten classes."
+    elif close_to(value, 0.0, rel=0, abs_tol=1e-3):
+        hint = "0 bits would mean all outputs are equal; the targets of the ten classes differ."
+    else:
+        hint = f"{value:.4g} bits is not the information of ten collapsed classes."
+    return Feedback("6.mnist_collapse", False, f"{hint} {why}", expected)

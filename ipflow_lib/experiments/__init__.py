@@ -6,7 +6,8 @@ after the module with ``-`` for ``_`` (``information_plane`` -> ``information-pl
 Shared by all of them (from the private module ``_common``, public here): the preset switch
 (:func:`preset_name`, :func:`select_config`, ``$IPFLOW_PRESET``) and the result cache (:func:`cached_run`,
 keyed by :func:`cache_key` = experiment, :func:`key_config` and :func:`source_hash` of the modules listed by
-:func:`source_modules`; :func:`cache_dir`, :func:`clear_cache`, ``$IPFLOW_CACHE``).
+:func:`source_modules`; :func:`cache_dir`, :func:`check_cache_dir`, :func:`clear_cache`, ``$IPFLOW_CACHE``,
+:class:`CacheError` for an unusable cache folder; entries are checksummed and locked, see ``_common``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from ..runtime import Checkpoint
 from ._common import (
     CACHE_ENV,
     PRESET_NAMES,
+    CacheError,
     RunInfo,
     cache_dir,
     cache_key,
     cached_run,
+    check_cache_dir,
     clear_cache,
     key_config,
     library_hash,
@@ -35,11 +38,13 @@ from ._common import (
 __all__ = [
     "CACHE_ENV",
     "PRESET_NAMES",
+    "CacheError",
     "Checkpoint",
     "RunInfo",
     "cache_dir",
     "cache_key",
     "cached_run",
+    "check_cache_dir",
     "clear_cache",
     "key_config",
     "library_hash",

@@ -1,12 +1,17 @@
 """What every experiment shares: the preset switch, the on-disk result cache and its key.
 
 The preset is read in exactly one place, :func:`preset_name`, from the environment variable
-``IPFLOW_PRESET`` (``paper`` by default, or ``quick``). Results are cached with :class:`joblib.Memory`
-under :func:`cache_dir`, keyed by :func:`cache_key`: the experiment's name, its frozen ``Config`` (less the
-fields that do not change the numbers, see :func:`key_config`) and a hash of the sources of the
-``ipflow_lib`` modules its computation imports (:func:`source_modules`; never ``plotting`` or the CLI).
-Editing prose or a figure never recomputes; editing a module reruns only the experiments that import it.
-Long computations save :class:`~ipflow_lib.runtime.Checkpoint` files as they go: an interrupted run resumes.
+``IPFLOW_PRESET`` (``paper`` by default, or ``quick``). Results are cached under :func:`cache_dir`, keyed
+by :func:`cache_key`: the experiment's name, its frozen ``Config`` (less the fields that do not change the
+numbers, see :func:`key_config`) and a hash of the sources of the ``ipflow_lib`` modules its computation
+imports (:func:`source_modules`; never ``plotting`` or the CLI). Editing prose or a figure never
+recomputes; editing a module reruns only the experiments that import it.
+
+Each cache entry (``results/<experiment>/<key>/output.pkl``) carries a SHA-256 checksum of its bytes,
+verified on every load: a truncated or bit-flipped entry is reported, removed and recomputed, and the
+result's :class:`RunInfo` says so. A file lock per entry makes a second process that asks for a result
+being computed wait for it and load it, instead of computing it again. Long computations save
+:class:`~ipflow_lib.runtime.Checkpoint` files as they go: an interrupted run (Ctrl-C, SIGTERM) resumes.
 """
 
 from __future__ import annotations
@@ -16,14 +21,17 @@ import dataclasses
 import functools
 import hashlib
 import os
+import pickle
+import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import joblib
 
-from ..runtime import Checkpoint, progress  # noqa: F401 (re-exported for the experiments)
+from ..runtime import Checkpoint, Terminated, progress, sigterm_as_interrupt, termination_requested  # noqa: F401
 
 PRESET_ENV = "IPFLOW_PRESET"
 CACHE_ENV = "IPFLOW_CACHE"
@@ -60,12 +68,73 @@ def select_config(presets: Mapping[str, C], preset: str | None = None) -> C:
     return presets[preset_name(preset)]
 
 
+class CacheError(ValueError):
+    """The result cache's folder is unusable: ``$IPFLOW_CACHE`` empty, under a regular file, or not writable."""
+
+
+_resolved: dict[str, Path] = {}  # relative $IPFLOW_CACHE values, resolved once per process
+
+
 def cache_dir() -> Path:
-    """Folder of the result cache: ``$IPFLOW_CACHE``, else ``$XDG_CACHE_HOME/ipflow`` (``~/.cache/ipflow``)."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
+    """Folder of the result cache: ``$IPFLOW_CACHE``, else ``$XDG_CACHE_HOME/ipflow`` (``~/.cache/ipflow``).
+
+    A relative ``$IPFLOW_CACHE`` is resolved against the working directory the first time this process
+    uses it, and that absolute path is kept for the rest of the process (a notebook that changes folder
+    keeps its cache). Notebooks run in ``chapters/`` while the command line runs where it is called, so
+    give an absolute path to share one cache between them.
+
+    Raises
+    ------
+    CacheError
+        ``$IPFLOW_CACHE`` is set but empty (it never silently means the default cache, so that
+        ``IPFLOW_CACHE= ipflow cache clear`` cannot wipe the default one).
+    """
+    if CACHE_ENV in os.environ:
+        value = os.environ[CACHE_ENV]
+        if not value.strip():
+            raise CacheError(f"${CACHE_ENV} is set but empty; unset it to use the default cache, or set it to a folder")
+        if value not in _resolved:
+            _resolved[value] = Path(os.path.abspath(Path(value).expanduser()))
+        return _resolved[value]
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "ipflow"
+    return Path(os.path.abspath(Path(base) / "ipflow"))
+
+
+def _source_of_cache() -> str:
+    return f"${CACHE_ENV}" if CACHE_ENV in os.environ else "the default cache location"
+
+
+def _existing_ancestor(path: Path) -> Path:
+    """The nearest of ``path`` and its parents that exists (whatever it is)."""
+    for candidate in (path, *path.parents):
+        if os.path.lexists(candidate):
+            return candidate
+    return Path(path.anchor)
+
+
+def check_cache_dir() -> Path:
+    """:func:`cache_dir`, created if needed and checked to be a writable folder; returns it.
+
+    Raises
+    ------
+    CacheError
+        With one line saying what is wrong with the folder (a regular file on its path, no permission, an
+        empty ``$IPFLOW_CACHE``) and what to do.
+    """
+    folder = cache_dir()
+    blocker = _existing_ancestor(folder)
+    if not blocker.is_dir():
+        raise CacheError(f"cache folder {folder} (from {_source_of_cache()}) is unusable: {blocker} is not a folder; "
+                         f"set ${CACHE_ENV} to a writable folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise CacheError(f"cache folder {folder} (from {_source_of_cache()}) is not writable "
+                         f"({err.strerror or err}); set ${CACHE_ENV} to a writable folder") from None
+    return folder
 
 
 # --------------------------------------------------------------------------------------------------
@@ -274,7 +343,9 @@ class RunInfo:
     """Provenance of a result: which experiment, preset and sources produced it, and how long it took.
 
     ``source_hash`` is :func:`source_hash` of the experiment's module: it changes exactly when the result
-    is recomputed because a source it depends on changed.
+    is recomputed because a source it depends on changed. ``elapsed_s`` counts every run that built the
+    result, interrupted ones included. ``recomputed`` is empty, or why a cache entry that existed was not
+    used (it was corrupt).
     """
 
     experiment: str
@@ -283,13 +354,19 @@ class RunInfo:
     elapsed_s: float
     created: str
     from_cache: bool = False
+    recomputed: str = ""
 
     def describe(self) -> str:
         """One line for a chapter: preset, compute time, and whether it was loaded from the cache."""
         minutes, seconds = divmod(round(self.elapsed_s), 60)
         took = f"{minutes} min {seconds} s" if minutes else f"{self.elapsed_s:.1f} s"
         preset = f"the `{self.preset}` preset" if self.preset else "a custom configuration"
-        where = "loaded from the cache" if self.from_cache else "computed in this build"
+        if self.from_cache:
+            where = "loaded from the cache"
+        elif self.recomputed:
+            where = f"recomputed in this build because {self.recomputed}"
+        else:
+            where = "computed in this build"
         return (
             f"Experiment `{self.experiment}` with {preset}: {took} of computation "
             f"({where}, library sources {self.source_hash})."
@@ -304,13 +381,45 @@ def _preset_of(config: Any, presets: Mapping[str, Any] | None) -> str | None:
     return None
 
 
+def _check_config(experiment: str, config: Any, presets: Mapping[str, Any] | None) -> None:
+    """A config of the type of ``presets``' configs (a preset *name* is the usual mistake)."""
+    types = tuple({type(c) for c in (presets or {}).values()})
+    if isinstance(config, str) or (types and not isinstance(config, types)):
+        expected = " or ".join(f"{t.__module__}.{t.__qualname__}" for t in types) or "a config dataclass"
+        hint = (f"; to run the {config!r} preset pass PRESETS[{config!r}] (or None: the preset of $IPFLOW_PRESET)"
+                if isinstance(config, str) and config in (presets or {}) else "")
+        raise TypeError(f"config of {experiment!r} must be a {expected}, got {type(config).__name__} {config!r}{hint}")
+
+
+def _elapsed_file(checkpoint: Checkpoint) -> Path:
+    """Beside the checkpoint: the compute time of earlier, interrupted runs (seconds, text)."""
+    return checkpoint.path.with_suffix(".elapsed")
+
+
+def _earlier_elapsed(checkpoint: Checkpoint, state: dict | None) -> float:
+    """Compute time of the interrupted runs before this one: the larger of the checkpoint's and the sidecar's."""
+    saved = float(state.get("_elapsed_s", 0.0)) if state else 0.0
+    try:
+        saved = max(saved, float(_elapsed_file(checkpoint).read_text()))
+    except (OSError, ValueError):
+        pass  # none yet, or unreadable: the checkpoint's value
+    return saved
+
+
 def _execute(key: str, experiment: str, sources: str, config: Any, compute: Callable, presets: Mapping | None):
-    """The cached call: ``compute(config, checkpoint)`` plus provenance (joblib keys on ``key`` only)."""
+    """``compute(config, checkpoint)`` plus provenance. On an interruption (Ctrl-C, SIGTERM, an error) the
+    time spent so far is written beside the checkpoint, so that the resumed result reports all of it."""
     checkpoint = Checkpoint(cache_dir() / "checkpoints" / f"{experiment}-{key}.pkl")
-    state = checkpoint.load()
-    # compute time of earlier, interrupted runs counts (Checkpoint.save records it)
-    checkpoint.clock_start = time.perf_counter() - float(state.get("_elapsed_s", 0.0) if state else 0.0)
-    result = compute(config, checkpoint)
+    checkpoint.clock_start = time.perf_counter() - _earlier_elapsed(checkpoint, checkpoint.load())
+    try:
+        result = compute(config, checkpoint)
+    except BaseException:
+        try:
+            _elapsed_file(checkpoint).parent.mkdir(parents=True, exist_ok=True)
+            _elapsed_file(checkpoint).write_text(repr(time.perf_counter() - checkpoint.clock_start))
+        except OSError:
+            pass  # the checkpoint folder is unwritable: Checkpoint.save has warned about it
+        raise
     info = RunInfo(
         experiment=experiment,
         preset=_preset_of(config, presets),
@@ -319,7 +428,66 @@ def _execute(key: str, experiment: str, sources: str, config: Any, compute: Call
         created=time.strftime("%Y-%m-%d %H:%M:%S"),
     )
     checkpoint.clear()
+    try:
+        _elapsed_file(checkpoint).unlink(missing_ok=True)
+    except OSError:
+        pass
     return dataclasses.replace(result, info=info)
+
+
+# --------------------------------------------------------------------------------------------------
+# The store: one checksummed file per entry, one lock per entry
+# --------------------------------------------------------------------------------------------------
+
+_MAGIC = b"ipflow-result sha256 "  # header: magic, 64 hex digits of the payload's SHA-256, newline
+
+
+class _Entry:
+    """The cache entry ``results/<experiment>/<key>/output.pkl`` (header + pickle) and its lock file."""
+
+    def __init__(self, experiment: str, key: str):
+        self.folder = check_cache_dir() / "results" / experiment / key
+        self.path = self.folder / "output.pkl"
+
+    def lock(self):
+        from filelock import FileLock
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return FileLock(self.folder / "output.lock")
+
+    def load(self) -> tuple[Any, str]:
+        """``(result, "")``, ``(None, "")`` when there is no entry, or ``(None, why)`` for a corrupt one (removed)."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return None, ""
+        digest_end = len(_MAGIC) + 64
+        if not data.startswith(_MAGIC) or data[digest_end:digest_end + 1] != b"\n":
+            problem = "no valid header"
+        elif hashlib.sha256(data[digest_end + 1:]).hexdigest().encode() != data[len(_MAGIC):digest_end]:
+            problem = "checksum mismatch"
+        else:
+            try:
+                return pickle.loads(data[digest_end + 1:]), ""
+            except Exception as err:  # noqa: BLE001 - the checksum matched: a class that no longer unpickles
+                problem = f"cannot be unpickled, {type(err).__name__}: {err}"
+        warnings.warn(f"cache entry {self.path} is corrupt ({problem}: truncated, damaged or overwritten); it "
+                      "was removed and the result is recomputed", RuntimeWarning, stacklevel=5)  # at run()'s caller
+        self.path.unlink(missing_ok=True)
+        return None, f"the cache entry was corrupt ({problem})"
+
+    def save(self, result: Any) -> None:
+        payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp = self.path.with_suffix(f".tmp{os.getpid()}")
+        try:
+            with open(tmp, "wb") as f:
+                f.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n")
+                f.write(payload)
+            os.replace(tmp, self.path)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            warnings.warn(f"could not write the cache entry {self.path} ({type(err).__name__}: {err}); the result "
+                          "is returned but will be computed again next time", RuntimeWarning, stacklevel=3)
 
 
 def cached_run(
@@ -336,30 +504,79 @@ def cached_run(
     modules that ``compute``'s module imports (:func:`source_modules`). ``compute`` must return a dataclass
     with an ``info`` field (filled here with a :class:`RunInfo`); a result loaded from the cache has
     ``info.from_cache`` set and, if it has a ``config`` field, the caller's ``config`` (which may differ in
-    settings outside the key, such as worker counts). A corrupt cache entry is reported by joblib and
-    recomputed. The checkpoint of an interrupted run is filed under the same key.
+    settings outside the key, such as worker counts). A corrupt cache entry (checksum mismatch) is reported
+    with a ``RuntimeWarning`` and recomputed, and ``info.recomputed`` says why. While one process computes
+    an entry, another asking for it waits (a message on stderr) and then loads it. The checkpoint of an
+    interrupted run is filed under the same key; SIGTERM is handled like Ctrl-C (see
+    :func:`ipflow_lib.runtime.sigterm_as_interrupt`).
+
+    Raises
+    ------
+    TypeError
+        ``config`` is not of the type of the ``presets`` (a preset name such as ``"quick"`` is not a config).
+    CacheError
+        The cache folder is unusable (see :func:`check_cache_dir`).
     """
+    _check_config(experiment, config, presets)
     sources = _sources_of(compute)
     key = joblib.hash((experiment, key_config(config), sources))  # = cache_key(experiment, config, module)
     args = (key, experiment, sources, config, compute, presets)
-    if not use_cache:
-        return _execute(*args)
-    memory = joblib.Memory(cache_dir() / "results", verbose=0)
-    call = memory.cache(_execute, ignore=["experiment", "sources", "config", "compute", "presets"])
-    hit = call.check_call_in_cache(*args)
-    result = call(*args)
-    if hit:
-        result = dataclasses.replace(result, info=dataclasses.replace(result.info, from_cache=True))
-        if "config" in {f.name for f in dataclasses.fields(result)}:
-            result = dataclasses.replace(result, config=config)
+    with sigterm_as_interrupt():
+        result = _execute(*args) if not use_cache else _cached(experiment, key, args)
+        if termination_requested():  # SIGTERM came while code that does not check it ran: the result is kept
+            raise Terminated(f"terminated by SIGTERM after {experiment!r} finished (its result is cached)")
     return result
 
 
+def _cached(experiment: str, key: str, args: tuple):
+    """:func:`cached_run`'s store: load the entry, or compute and save it, under the entry's lock."""
+    entry = _Entry(experiment, key)
+    from filelock import Timeout
+
+    lock = entry.lock()
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(f"[ipflow] {experiment}: another process is computing this result; waiting for it to finish "
+              f"(lock {lock.lock_file})", file=sys.stderr, flush=True)
+        lock.acquire()
+    try:
+        result, problem = entry.load()
+        if result is not None:
+            result = dataclasses.replace(result, info=dataclasses.replace(result.info, from_cache=True, recomputed=""))
+            if "config" in {f.name for f in dataclasses.fields(result)}:
+                result = dataclasses.replace(result, config=args[3])  # the caller's config
+            return result
+        result = _execute(*args)
+        if problem:
+            result = dataclasses.replace(result, info=dataclasses.replace(result.info, recomputed=problem))
+        entry.save(result)
+        return result
+    finally:
+        lock.release()
+
+
 def clear_cache() -> Path:
-    """Delete every cached result and checkpoint; returns the folder that was cleared."""
+    """Delete every cached result and checkpoint; returns the folder that was cleared.
+
+    A folder that does not exist has nothing to clear (it is returned as it is).
+
+    Raises
+    ------
+    CacheError
+        The path cannot be a folder (a regular file on it), or a part of it could not be removed.
+    """
     import shutil
 
     folder = cache_dir()
+    blocker = _existing_ancestor(folder)
+    if not blocker.is_dir():
+        raise CacheError(f"cannot clear the cache {folder} (from {_source_of_cache()}): {blocker} is not a folder")
     for sub in ("results", "checkpoints"):
-        shutil.rmtree(folder / sub, ignore_errors=True)
+        if not os.path.lexists(folder / sub):
+            continue
+        try:
+            shutil.rmtree(folder / sub)
+        except OSError as err:
+            raise CacheError(f"could not clear the cache {folder}: {err}") from None
     return folder

@@ -33,6 +33,7 @@ class GroupSpec:
     seeds: np.ndarray  # (n,) int
     hidden_widths: tuple[int, ...]
     desc: str
+    batch_size: int | None | str = "sweep"  # "sweep": the sweep's ``spec.batch_size``; else this group's own
 
 
 @dataclasses.dataclass
@@ -175,7 +176,8 @@ def train_groups(
 
     Keys: ``i_xt``, ``i_ty`` (n, n_logged, n_layers) bits; ``train_loss``, ``test_loss`` (n, n_logged) nats;
     ``train_acc``, ``test_acc`` (n, n_logged); ``cells`` (n, n_layers, n_samples) int32 at the last logged
-    epoch; ``layer_widths`` (n_layers,).
+    epoch; ``output_prob`` (n, n_samples, n_classes) float32, the softmax output on every input at the last logged
+    epoch; ``layer_widths`` (n_layers,). A group's ``batch_size`` (unless "sweep") replaces ``spec.batch_size``.
 
     ``n_workers`` groups are trained at the same time, in threads (default :func:`default_workers`), the
     largest first; a group's numbers do not depend on which others run beside it. Finished groups are saved
@@ -195,7 +197,8 @@ def train_groups(
         group = groups[k]
         run = train_ensemble(
             X, y, group.train_mask, group.test_mask,
-            spec.replace(hidden_widths=tuple(group.hidden_widths), n_networks=len(group.seeds)),
+            spec.replace(hidden_widths=tuple(group.hidden_widths), n_networks=len(group.seeds),
+                         **({} if group.batch_size == "sweep" else {"batch_size": group.batch_size})),
             seeds=group.seeds,
             estimators={"binning": binning},
             record_epochs=[last],
@@ -206,6 +209,7 @@ def train_groups(
         est = run.estimates["binning"]
         cells = np.stack([layer_cells(t, n_bins) for t in run.activations[last]], axis=1)
         return {
+            "output_prob": np.asarray(run.activations[last][-1], dtype=np.float32),  # (n, n_samples, n_classes)
             "i_xt": est.i_xt, "i_ty": est.i_ty,
             "train_loss": run.train_loss, "test_loss": run.test_loss,
             "train_acc": run.train_acc, "test_acc": run.test_acc,

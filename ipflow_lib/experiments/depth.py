@@ -19,6 +19,11 @@ with every number.
 
 Differences from the paper (fields of ``Config``): 20 networks per depth instead of 50, 218 logged epochs
 instead of 964 (time budget, see the chapter); test set = every input outside the training set.
+
+The architectures are those of the authors' code (:data:`ARCHITECTURES`). The caption of SZT17 Fig. 5 states
+others: "the width of the hidden layers start with 12, and each additional layer has 2 fewer neurons", i.e.
+[12], [12, 10], ..., [12, 10, 8, 6, 4, 2] (:data:`CAPTION_ARCHITECTURES`); :func:`paper_text` gives that
+variant of a config and ``PRESETS["paper-text"]`` that of the ``paper`` preset.
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ from ..trajectories import (
 from ._common import RunInfo, cached_run, select_config
 from ._sweep import Curves, ceilings, check_training
 
-__all__ = ["ARCHITECTURES", "Config", "PRESETS", "Result", "depth_verdict", "run"]
+__all__ = ["ARCHITECTURES", "CAPTION_ARCHITECTURES", "Config", "PRESETS", "Result", "depth_verdict",
+           "paper_text", "run"]
 
 ARCHITECTURES: dict[int, tuple[int, ...]] = {
     1: (10,),
@@ -51,6 +57,11 @@ ARCHITECTURES: dict[int, tuple[int, ...]] = {
     5: (10, 7, 5, 4, 3),
     6: (10, 7, 5, 4, 4, 3),
 }
+
+#: The architectures of the caption of SZT17 Fig. 5: hidden widths from 12 down, 2 fewer per added layer.
+CAPTION_ARCHITECTURES: dict[int, tuple[int, ...]] = {d: tuple(range(12, 12 - 2 * d, -2)) for d in range(1, 7)}
+#: Networks per depth of the paper-text control (the ``paper`` preset has 20).
+PAPER_TEXT_NETWORKS = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,6 +122,17 @@ PRESETS = {
     "quick": Config(architectures=(ARCHITECTURES[1], ARCHITECTURES[3], ARCHITECTURES[5]),
                     training=TrainingSpec(n_networks=4, n_epochs=1500, n_logged_points=120), n_bootstrap=50),
 }
+
+
+def paper_text(config: Config, n_networks: int | None = PAPER_TEXT_NETWORKS) -> Config:
+    """``config`` with the caption's architectures (:data:`CAPTION_ARCHITECTURES`) at the same depths, on the
+    first ``min(n_networks, config's)`` networks (None: all); optimiser and everything else unchanged."""
+    archs = tuple(CAPTION_ARCHITECTURES[len(a)] for a in config.architectures)
+    n = config.training.n_networks if n_networks is None else min(int(n_networks), config.training.n_networks)
+    return dataclasses.replace(config, architectures=archs, training=config.training.replace(n_networks=n))
+
+
+PRESETS["paper-text"] = paper_text(PRESETS["paper"])
 
 
 @dataclasses.dataclass

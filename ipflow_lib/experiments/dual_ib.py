@@ -12,6 +12,12 @@ Four exact computations on probability tables, all with ``bottleneck.ib_curve(..
 4. **Prediction error against I(X;T)** for both methods: the 0-1 error of predicting Y from T with the
    method's own decoder, and the two expected distortions (the IB's E D_KL[p(y|x) || p(y|t)] and the dual
    IB's E D_KL[p(y|t) || p(y|x)], the mean prediction-error exponent of the dual-IB paper).
+5. **Finite samples** (the claim that the dual IB predicts better on unseen data): for each sample size n
+   and each of ``finite_samples`` draws, p̂(x, y) is estimated from n labelled examples of the 5-point
+   problem (:func:`empirical_joint`, a pseudo-count per cell), both methods are annealed on p̂, and each
+   solution (encoder and the method's own decoder, both fit on p̂) is scored on the TRUE p(x, y)
+   (:func:`true_prediction_measures`: 0-1 error, log-loss and dual distortion), the two compared at equal
+   empirical I(X;T) (:func:`finite_sample_gap`).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import dataclasses
 
 import numpy as np
 
+from ..trajectories import bootstrap_interval
 from ._common import Checkpoint, RunInfo, cached_run, progress, select_config
 
 __all__ = [
@@ -27,17 +34,22 @@ __all__ = [
     "Config",
     "PRESETS",
     "Result",
+    "empirical_joint",
     "error_order",
     "expected_distortions",
     "family_residual",
+    "finite_sample_gap",
     "own_distortion_order",
     "prediction_error",
     "run",
+    "true_prediction_measures",
 ]
 
 NAME = "dual-ib"
 KINDS = ("ib", "dualib")
 _LN2 = float(np.log(2.0))
+#: The measures of :func:`true_prediction_measures`, in the order of the finite-sample results.
+MEASURES = ("error", "log_loss", "dual")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +98,18 @@ class Config:
     family_shape : (n_x, n_y, n_stats) of the random exponential family; family_seed : its seed.
     tol, max_iter : convergence of the self-consistent iteration at each β.
     seed : int
-        Seed of the annealing perturbations.
+        Seed of the annealing perturbations, and of the finite samples of part 5.
+    finite_sizes : tuple of int
+        Sample sizes n of part 5 (labelled examples drawn from the 5-point p(x, y)).
+    finite_samples : int
+        Independent samples per size (the bootstrap resamples these).
+    finite_betas : BetaGrid
+        β of the curves annealed on each estimate p̂(x, y).
+    finite_pseudo_count : float
+        Added to every count n(x, y) before normalising (the dual IB needs p̂(y|x) > 0; 0.5 is the
+        Krichevsky-Trofimov estimator).
+    finite_grid : int
+        Points of the common I(X;T) grid on which the two methods are compared, per sample.
     """
 
     five_point_betas: BetaGrid = BetaGrid(1000, 2.0, 64.0)
@@ -99,12 +122,24 @@ class Config:
     tol: float = 1e-10
     max_iter: int = 50_000
     seed: int = 0
+    finite_sizes: tuple[int, ...] = (10, 30, 100, 300)
+    finite_samples: int = 25
+    finite_betas: BetaGrid = BetaGrid(60, 0.5, 64.0)
+    finite_pseudo_count: float = 0.5
+    finite_grid: int = 50
 
     def __post_init__(self):
         if self.direction not in ("up", "down", "both"):
             raise ValueError(f"direction must be 'up', 'down' or 'both', got {self.direction!r}")
         if not 0 < self.epsilon < 0.5:
             raise ValueError(f"epsilon must be in (0, 0.5) (the dual IB needs p(y|x) > 0), got {self.epsilon}")
+        if not self.finite_sizes or min(self.finite_sizes) < 1:
+            raise ValueError(f"finite_sizes must be non-empty sample sizes >= 1, got {self.finite_sizes}")
+        if self.finite_samples < 2 or self.finite_grid < 2:
+            raise ValueError(f"finite_samples and finite_grid must be >= 2, got {self.finite_samples}, "
+                             f"{self.finite_grid}")
+        if not self.finite_pseudo_count > 0:
+            raise ValueError(f"finite_pseudo_count must be > 0, got {self.finite_pseudo_count}")
 
     def betas(self, task: str = "five_point") -> np.ndarray:
         """The β grid of ``task`` ("five_point", "12bit" or "family"), increasing."""
@@ -115,7 +150,8 @@ class Config:
 PRESETS = {
     "paper": Config(),
     "quick": Config(five_point_betas=BetaGrid(200, 2.0, 64.0), twelve_bit_betas=BetaGrid(80, 0.05, 200.0),
-                    family_betas=BetaGrid(60, 0.1, 200.0), tol=1e-9),
+                    family_betas=BetaGrid(60, 0.1, 200.0), tol=1e-9, finite_sizes=(10, 100), finite_samples=6,
+                    finite_betas=BetaGrid(30, 0.5, 64.0)),
 }
 
 
@@ -160,6 +196,22 @@ class Result:
         ``distortion_gap["ib"]`` ≥ 0 and ``distortion_gap["dualib"]`` ≤ 0 up to annealing errors.
     natural_agreement : float
         Largest |Δ I(X;T)|, |Δ I(T;Y)| (bits) between the table and natural-parameter dual IB.
+    finite_sizes : ndarray of int, shape (n_sizes,)
+        The sample sizes of part 5.
+    finite_measures : dict of dict of ndarray, shape (n_sizes, n_samples, finite_grid)
+        ``[measure][kind]``: :func:`true_prediction_measures` of the kind's curve fit on a sample, on the TRUE
+        p(x, y), on that sample's grid of empirical I(X;T) (``finite_i_xt``); measures in :data:`MEASURES`
+        (0-1 error as a probability, log-loss and dual distortion in bits).
+    finite_i_xt : ndarray, shape (n_sizes, n_samples, finite_grid)
+        The grids: 0 to the smaller of the two curves' largest empirical I(X;T), bits.
+    finite_gap : dict of ndarray, shape (n_sizes, n_samples)
+        ``[measure]``: :func:`finite_sample_gap`, IB minus dual IB averaged over the grid (> 0: the dual IB
+        predicts the unseen data better).
+    finite_gap_mean : dict of ndarray, shape (n_sizes,)
+        ``[measure]``: the mean of ``finite_gap`` over samples; ``finite_gap_band`` (n_sizes, 2): its 5–95 %
+        bootstrap interval over samples.
+    finite_mean : dict of dict of ndarray, shape (n_sizes,)
+        ``[measure][kind]``: the measure averaged over the grid and the samples.
     info : RunInfo or None
     """
 
@@ -183,6 +235,13 @@ class Result:
     error_gap: np.ndarray
     distortion_gap: dict
     natural_agreement: float
+    finite_sizes: np.ndarray
+    finite_measures: dict
+    finite_i_xt: np.ndarray
+    finite_gap: dict
+    finite_gap_mean: dict
+    finite_gap_band: dict
+    finite_mean: dict
     info: RunInfo | None = None
 
     def summary(self) -> dict[str, float | int | str]:
@@ -200,7 +259,13 @@ class Result:
         ``err_worst``, ``err_order`` (:func:`error_order`: which method has the lower 0-1 error where);
         ``gap_ib`` / ``gap_dual`` (largest distortion gaps, millibits), ``own_objective``
         (:func:`own_distortion_order`), ``chance``, ``bayes`` (probabilities); ``fam_markov`` (largest residual
-        of the dual-IB clusters read through the Markov decoder, nats).
+        of the dual-IB clusters read through the Markov decoder, nats); finite samples (part 5):
+        ``fin_sizes`` (the sample sizes, a comma-separated string), ``fin_samples``, ``fin_n_betas``, ``fin_pseudo``,
+        ``fin_err_ib`` / ``fin_err_dual`` (true 0-1 error averaged over sizes, samples and the grid, %),
+        ``fin_err_gap`` (IB minus dual IB, percentage points; > 0: the dual IB predicts better),
+        ``fin_err_gap_small`` / ``fin_err_gap_large`` (the same at the smallest and the largest n),
+        ``fin_ll_gap`` and ``fin_dual_gap`` (log-loss and dual-distortion gaps, IB minus dual IB, millibits),
+        ``fin_n_dual_better`` (sizes at which the dual IB's mean 0-1 error is the lower) of ``fin_n_sizes``.
         """
         ib5, dual5 = self.five_point["ib"], self.five_point["dualib"]
         eps, grid, gap = self.config.epsilon, self.i_xt_grid, self.error_gap
@@ -230,6 +295,17 @@ class Result:
             "chance": float(self.chance_error["five_point"]), "bayes": float(self.bayes_error["five_point"]),
             "err_order": error_order(grid, gap), "own_objective": own_distortion_order(self.distortion_gap),
             "fam_markov": float(self.family_residual_markov.max()),
+        })
+        gap, err = self.finite_gap, self.finite_measures["error"]
+        out.update({
+            "fin_sizes": ", ".join(str(int(n)) for n in self.finite_sizes), "fin_n_sizes": int(self.finite_sizes.size),
+            "fin_samples": int(self.config.finite_samples), "fin_n_betas": int(self.config.finite_betas.n),
+            "fin_pseudo": float(self.config.finite_pseudo_count),
+            "fin_err_ib": 100 * float(err["ib"].mean()), "fin_err_dual": 100 * float(err["dualib"].mean()),
+            "fin_err_gap": 100 * float(gap["error"].mean()), "fin_err_gap_small": 100 * float(gap["error"][0].mean()),
+            "fin_err_gap_large": 100 * float(gap["error"][-1].mean()),
+            "fin_ll_gap": 1e3 * float(gap["log_loss"].mean()), "fin_dual_gap": 1e3 * float(gap["dual"].mean()),
+            "fin_n_dual_better": int((self.finite_gap_mean["error"] > 0).sum()),
         })
         return out
 
@@ -390,6 +466,102 @@ def family_residual(decoders, p_t, statistics, log_h=None, mass_tol: float = 1e-
     return np.where(np.asarray(p_t) > mass_tol, resid, 0.0).max(axis=-1)
 
 
+def empirical_joint(p_xy, n_samples: int, rng: np.random.Generator, pseudo_count: float = 0.5) -> np.ndarray:
+    """p̂(x, y) from ``n_samples`` i.i.d. labelled examples of ``p_xy``, with ``pseudo_count`` added to every count.
+
+    Parameters
+    ----------
+    p_xy : array_like, shape (n_x, n_y) -- the true joint (sums to 1)
+    n_samples : int -- examples drawn (≥ 1)
+    rng : numpy.random.Generator -- the draw
+    pseudo_count : float -- > 0, so that p̂(y|x) > 0 (the dual IB needs it) and unseen inputs keep p̂(x) > 0
+
+    Returns
+    -------
+    ndarray, shape (n_x, n_y): (n(x, y) + pseudo_count) / (n_samples + pseudo_count · n_x · n_y).
+
+    Raises
+    ------
+    ValueError
+        If ``p_xy`` is not a joint distribution, ``n_samples`` < 1 or ``pseudo_count`` ≤ 0.
+    """
+    p = np.asarray(p_xy, dtype=np.float64)
+    if p.ndim != 2 or np.any(p < 0) or not np.isclose(p.sum(), 1.0):
+        raise ValueError(f"p_xy must be a (n_x, n_y) table of probabilities summing to 1, got shape {p.shape}")
+    if int(n_samples) < 1 or not pseudo_count > 0:
+        raise ValueError(f"need n_samples >= 1 and pseudo_count > 0, got {n_samples}, {pseudo_count}")
+    counts = rng.multinomial(int(n_samples), p.ravel() / p.sum()).reshape(p.shape) + float(pseudo_count)
+    return counts / counts.sum()
+
+
+def true_prediction_measures(curve, p_xy_true) -> dict[str, np.ndarray]:
+    """Score the encoders p(t|x) and own decoders q(y|t) of a curve on the TRUE joint, at every β.
+
+    The curve was annealed on an estimate p̂(x, y) with ``merge=False`` (one encoder row per input); unseen data
+    are new examples (x, y) ~ p(x, y), which the solution maps to t ~ p(t|x) and predicts with q(y|t).
+
+    Parameters
+    ----------
+    curve : bottleneck.IBCurve
+        With encoders (``keep_encoders=True``) and unmerged inputs (``p_t_given_x`` of shape (n_betas, n_x, n_t)).
+    p_xy_true : array_like, shape (n_x, n_y)
+
+    Returns
+    -------
+    dict of ndarray, shape (n_betas,) each (keys :data:`MEASURES`):
+
+    * ``"error"``: Σ_{x,t} p(x) p(t|x) (1 − p(ŷ(t)|x)) with ŷ(t) = argmax_y q(y|t), a probability;
+    * ``"log_loss"``: Σ_{x,t} p(x) p(t|x) Σ_y p(y|x) (−log₂ q(y|t)), bits (≥ H(Y|X), the IB's measure);
+    * ``"dual"``: Σ_{x,t} p(x) p(t|x) D_KL[q(y|t) ‖ p(y|x)], bits (the dual IB's mean prediction-error exponent).
+
+    Raises
+    ------
+    ValueError
+        If the curve has no encoders or merged inputs.
+    """
+    from scipy.special import rel_entr
+
+    p = np.asarray(p_xy_true, dtype=np.float64)
+    if curve.p_t_given_x is None or curve.p_t_given_x.shape[1] != p.shape[0]:
+        raise ValueError("need a curve with encoders over every input (ib_curve(..., merge=False, keep_encoders=True))")
+    p_x = p.sum(axis=1)
+    cond = p / p_x[:, None]
+    dec = np.maximum(curve.decoder, np.finfo(np.float64).tiny)  # (n_betas, n_t, n_y)
+    weight = p_x[None, :, None] * curve.p_t_given_x  # (n_betas, n_x, n_t)
+    correct = np.take_along_axis(cond[None, :, :], dec.argmax(-1)[:, None, :], axis=2)  # (n_betas, n_x, n_t)
+    log_loss = -np.einsum("xy,bty->bxt", cond, np.log2(dec))
+    dual = rel_entr(dec[:, None, :, :], cond[None, :, None, :]).sum(-1) / _LN2
+    return {"error": (weight * (1.0 - correct)).sum((1, 2)), "log_loss": (weight * log_loss).sum((1, 2)),
+            "dual": (weight * dual).sum((1, 2))}
+
+
+def finite_sample_gap(measures: dict) -> dict[str, np.ndarray]:
+    """IB minus dual IB of each measure, averaged over the I(X;T) grid: > 0 where the dual IB predicts better.
+
+    ``measures``: ``Result.finite_measures`` (``[measure][kind]`` arrays of shape (..., n_grid)); returns
+    ``[measure]`` arrays of shape (...) (e.g. (n_sizes, n_samples)).
+    """
+    return {m: (np.asarray(v["ib"], float) - np.asarray(v["dualib"], float)).mean(-1) for m, v in measures.items()}
+
+
+def _finite_samples(config: Config, p_xy, bn) -> tuple[np.ndarray, dict]:
+    """Part 5: the grids (n_sizes, n_samples, G) and ``[measure][kind]`` arrays of the same shape."""
+    sizes, n_s, n_g = config.finite_sizes, config.finite_samples, config.finite_grid
+    grids = np.zeros((len(sizes), n_s, n_g))
+    out = {m: {k: np.zeros_like(grids) for k in KINDS} for m in MEASURES}
+    solver = dict(direction=config.direction, tol=config.tol, max_iter=config.max_iter, seed=config.seed)
+    for i, n in enumerate(progress(sizes, desc=f"{NAME}: finite samples", unit="size")):
+        for j in range(n_s):
+            rng = np.random.default_rng([config.seed, int(n), j])
+            p_hat = empirical_joint(p_xy, n, rng, config.finite_pseudo_count)
+            curves = {k: bn.ib_curve(p_hat, config.finite_betas.betas, kind=k, merge=False, **solver) for k in KINDS}
+            grids[i, j] = np.linspace(0.0, min(float(c.i_xt.max()) for c in curves.values()), n_g)
+            for k, c in curves.items():
+                for m, values in true_prediction_measures(c, p_xy).items():
+                    out[m][k][i, j] = _on_grid(c.i_xt, values, grids[i, j])
+    return grids, out
+
+
 def _on_grid(i_xt: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """values(I(X;T)) interpolated on ``grid``; ``i_xt`` is non-decreasing along the curve."""
     x, first = np.unique(i_xt, return_index=True)
@@ -451,6 +623,11 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
         return (_on_grid(five_c["dualib"].i_xt, dual_values, grid) - _on_grid(five_c["ib"].i_xt, ib_values, grid))
 
     residual = {k: family_residual(c.decoder, c.p_t, fam_task.statistics, fam_task.log_h) for k, c in fam_c.items()}
+    fin_grid, fin = (checkpoint.load() or {}).get("finite") or _finite_samples(config, p5, bn)
+    checkpoint.save({"curves": curves, "finite": (fin_grid, fin)})
+    fin_gap = finite_sample_gap(fin)
+    band = {m: np.array([bootstrap_interval(lambda pick, g=g: float(g[pick].mean()), g.size) for g in v])
+            for m, v in fin_gap.items()}
     return Result(
         config=config,
         five_point=five_c,
@@ -473,6 +650,13 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
         error_gap=gap(err5["ib"], err5["dualib"]),
         distortion_gap={m: gap(dist5["ib"][m], dist5["dualib"][m]) for m in KINDS},
         natural_agreement=agreement,
+        finite_sizes=np.asarray(config.finite_sizes, dtype=int),
+        finite_measures=fin,
+        finite_i_xt=fin_grid,
+        finite_gap=fin_gap,
+        finite_gap_mean={m: v.mean(-1) for m, v in fin_gap.items()},
+        finite_gap_band=band,
+        finite_mean={m: {k: a.mean((1, 2)) for k, a in v.items()} for m, v in fin.items()},
     )
 
 

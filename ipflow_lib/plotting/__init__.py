@@ -11,5 +11,7 @@ from .dual_ib import *  # noqa: F403
 from .estimation import *  # noqa: F403
 from .generalization import *  # noqa: F403
 from .information_plane import *  # noqa: F403
+from .linear import *  # noqa: F403
+from .noisy import *  # noqa: F403
 from .ntk import *  # noqa: F403
 from .style import *  # noqa: F403

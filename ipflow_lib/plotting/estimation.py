@@ -21,6 +21,7 @@ __all__ = [
     "ground_truth_gaussians",
     "lens_curves",
     "lens_planes",
+    "mnist_planes",
     "noisy_ground_truth",
     "plugin_bias",
     "regime_compression",
@@ -303,9 +304,23 @@ def regime_compression(result, estimators: Sequence[str] = ("kde_upper", "bins30
     return compression_bars(panels, ylabel="max over common epochs of I(X;T)\n− final I(X;T) [bits]")
 
 
+def mnist_planes(result, estimators: Sequence[str] = ("bins30", "adaptive30", "kde_upper"), ncols: int = 3):
+    """Saxe et al.'s MNIST networks: one information plane per regime (rows) and estimator (columns), with the
+    ceilings log2 N (N = the split's images) and H(Y) = log2 10 (a stratified split of ten digits).
+
+    ``result``: the :class:`ipflow_lib.experiments.compression_debate.Result` of
+    :mod:`ipflow_lib.experiments.mnist_debate`. Chapter 5, section 3.
+    """
+    n_images = result.config.n_train + result.config.n_test
+    panels = {f"{r.split('-')[0]}, {ESTIMATOR_TITLES.get(e, e)}": (
+        result.estimates[r][e].i_xt, result.estimates[r][e].i_ty, result.estimates[r][e].epochs)
+        for r in result.regimes for e in estimators}
+    return estimator_planes(panels, h_x=float(np.log2(n_images)), h_y=float(np.log2(10)), ncols=ncols)
+
+
 def digits_planes(result, estimators: Sequence[str] = ("adaptive30", "kde_upper", "noisy"), ncols: int = 3):
-    """Information planes of the digits MLPs, one per activation and estimator, with the ceilings
-    log2 N and H(Y). ``result``: :class:`ipflow_lib.experiments.digits_probes.Result`. Chapter 5, section 4."""
+    """Information planes of the probed MLPs (MNIST, or the 8×8 digits), one per activation and estimator, with the
+    ceilings log2 N and H(Y). ``result``: :class:`ipflow_lib.experiments.digits_probes.Result`. Chapter 5, section 4."""
     panels = {f"{act}, {ESTIMATOR_TITLES.get(e, e)}": (result.estimates[act][e]["i_xt"],
                                                         result.estimates[act][e]["i_ty"], result.logged_epochs)
               for act in result.estimates for e in estimators}

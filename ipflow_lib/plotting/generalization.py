@@ -19,6 +19,8 @@ __all__ = [
     "bound_over_training",
     "bound_versus_information",
     "bounds_versus_size",
+    "curves_with_control",
+    "decoder_gap_per_layer",
     "final_layers_by_size",
     "information_planes",
     "label_information_by_size",
@@ -364,4 +366,62 @@ def bound_versus_information(i_xt, bounds, m_values, *, h_x: float | None = None
     ax.set_xlabel(LABELS["i_xt"])
     ax.set_ylabel("bound on test error − training error")
     ax.legend(loc="upper left", fontsize=7)
+    return fig
+
+
+def decoder_gap_per_layer(js, train_fractions, *, layer_names=None, threshold=None, ax=None):
+    """The decoder half of the IB self-consistent equations per layer: each network (dots) and the mean (lines)
+    per training size of E_t JS[IB decoder ‖ the network's decoder], bits (:func:`ipflow_lib.experiments.
+    ib_layers.decoder_divergence`).
+
+    Parameters
+    ----------
+    js : (n_sizes, n_networks, n_layers), bits
+    train_fractions : (n_sizes,)
+    threshold : optional, bits, drawn as a horizontal line (the claims' test)
+    """
+    js = _check("js", js, 3)
+    fig, ax = new_axes(ax)
+    n_sizes, n_networks, n_layers = js.shape
+    x = np.arange(1, n_layers + 1)
+    for s, (f, color) in enumerate(zip(train_fractions, _size_colors(n_sizes), strict=True)):
+        jitter = (s - (n_sizes - 1) / 2) * 0.05
+        ax.plot(np.repeat(x[None, :] + jitter, n_networks, 0).ravel(), js[s].ravel(), ".", ms=2.5, color=color,
+                alpha=0.4)
+        ax.plot(x + jitter, js[s].mean(axis=0), marker="o", color=color, lw=1.1, label=f"{100 * f:g} %")
+    if threshold is not None:
+        ax.axhline(threshold, color="C3", lw=0.8, ls=":", label=f"test threshold {threshold:g} bits")
+    ax.set_ylim(bottom=0.0)
+    ax.set_xlim(x[0] - 0.4, x[-1] + 0.4)
+    ax.set_xticks(x, layer_names or [f"L{k}" for k in x])
+    ax.set_xlabel("layer")
+    ax.set_ylabel("decoder distance E_t JS (bits)")
+    ax.legend(title="training data", ncols=2, fontsize=7)
+    return fig
+
+
+def curves_with_control(epochs, base, control, labels, *, ylabel: str, ax=None, control_name: str = "control"):
+    """Mean curves of a run (solid) and of its control (dashed), one colour per row, against epochs (log axis).
+
+    Parameters
+    ----------
+    epochs : (n_logged,) logged epochs
+    base, control : (n_rows, n_logged) -- e.g. the mean over networks of one layer's I(T;Y) per training size
+    labels : (n_rows,) legend labels of the rows
+    """
+    base, control = _check("base", base, 2), _check("control", control, 2)
+    epochs = np.asarray(epochs)
+    if base.shape != control.shape or base.shape[1] != epochs.size or len(labels) != base.shape[0]:
+        raise ValueError(f"base {base.shape} and control {control.shape} must be (n_rows, len(epochs) = "
+                         f"{epochs.size}) with one label per row")
+    fig, ax = new_axes(ax)
+    for row, (label, color) in enumerate(zip(labels, _size_colors(base.shape[0]), strict=True)):
+        ax.plot(epochs + 1, base[row], color=color, lw=1.3, label=label)
+        ax.plot(epochs + 1, control[row], color=color, lw=1.3, ls="--")
+    ax.plot([], [], color="0.3", lw=1.3, label="as run")
+    ax.plot([], [], color="0.3", lw=1.3, ls="--", label=control_name)
+    ax.set_xscale("log")
+    ax.set_xlabel("epoch + 1")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
     return fig
