@@ -40,7 +40,7 @@ import numpy as np
 from scipy.special import logsumexp, rel_entr, xlogy
 
 from .information import check_distribution
-from .validation import as_array, as_float, as_int, as_range, as_seed, check_size
+from .validation import as_array, as_flag, as_float, as_int, as_range, as_seed, check_size
 
 __all__ = [
     "KINDS",
@@ -181,6 +181,7 @@ class _Problem:
 
 def _table_problem(p_xy, kind: str, merge: bool) -> _Problem:
     p_xy = check_distribution(p_xy, "p_xy", ndim=2)
+    merge = as_flag("merge", merge)
     if merge:
         merged, groups = merge_inputs(p_xy)
     else:
@@ -344,6 +345,7 @@ def _solve(model, beta: float, log_q: np.ndarray, tol: float, max_iter: int, acc
     (both kinds are alternating minimisations). Near critical β, where plain passes converge as λ^n
     with λ → 1, this saves most passes. ``n_iter`` counts passes.
     """
+    accelerate = as_flag("accelerate", accelerate)
     p_x = model.pr.p_x
     x0 = np.maximum(log_q, _TINY_LOG)
     q0 = np.exp(x0)
@@ -1139,6 +1141,7 @@ class ExponentialFamily:
 
 
 def _expfam_problem(p_x, theta, family: ExponentialFamily, merge: bool) -> _Problem:
+    merge = as_flag("merge", merge)
     if not isinstance(family, ExponentialFamily):
         raise TypeError(f"family must be an ExponentialFamily, got {type(family).__name__}")
     p_x = check_distribution(p_x, "p_x", ndim=1)

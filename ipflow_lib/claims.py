@@ -478,13 +478,13 @@ SPECS: dict[str, _Spec] = {
         "compression-debate, ReLU mini-batch: largest fall of a hidden layer's mean I(X;T) from its peak to its end "
         "(KDE upper bound; lenses KDE lower, adaptive binning, and the three on mnist-debate's ReLU networks when "
         f"run; common epochs); supported below {_FLOOR}.",
-        "bits", COMPRESSION_FLOOR_BITS, "below", _CH5, "3. Saxe et al.: tanh against ReLU, mini-batch against "
+        "bits", COMPRESSION_FLOOR_BITS, "below", _CH5, "Saxe et al.: tanh against ReLU, mini-batch against "
         "full batch"),
     "saxe-fullbatch-compresses": _Spec(
         f"{_SAXE}, Sec. 4, Fig. 5", "Compression, where it happens, does not need stochastic gradients.",
         "compression-debate, tanh full batch: largest fall of a hidden layer's mean I(X;T) from its peak to its end "
         f"(binning, 30 bins; every lens on common epochs); supported above {_FLOOR}.", "bits",
-        COMPRESSION_FLOOR_BITS, "above", _CH5, "3. Saxe et al.: tanh against ReLU, mini-batch against full batch"),
+        COMPRESSION_FLOOR_BITS, "above", _CH5, "Saxe et al.: tanh against ReLU, mini-batch against full batch"),
     "saxe-linear-no-compression": _Spec(
         f"{_SAXE}, Sec. 3, Fig. 4", "Deep linear networks generalise, and overfit, without compressing: the test "
         "error changes while the exact I(X;T) of the noisy hidden layer does not fall.",

@@ -25,6 +25,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .validation import as_array, as_base, as_float, as_int, as_seed
+
 __all__ = [
     "DIVERGED",
     "ChannelInformation",
@@ -44,17 +46,19 @@ __all__ = [
 DIVERGED = 1e30
 
 
-def _logdet(a: np.ndarray) -> np.ndarray:
-    sign, logdet = np.linalg.slogdet(a)
-    if np.any(sign <= 0):
-        raise ValueError("a covariance is not positive definite")
-    return logdet
+def _logdet(a: np.ndarray, name: str = "a covariance") -> np.ndarray:
+    """log det of symmetric positive definite matrices (..., p, p), by Cholesky; ValueError if one is not."""
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or inf (weights of a diverged run?)")
+    try:
+        chol = np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"{name} is not positive definite") from None
+    return 2.0 * np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
 
 
 def _check_base(base: float) -> float:
-    if not (base > 0 and base != 1):
-        raise ValueError(f"base must be > 0 and ≠ 1, got {base}")
-    return math.log(base)
+    return as_base(base)
 
 
 def gaussian_mi(cov_a, cov_b, cov_ab, *, base: float = 2.0) -> np.ndarray:
@@ -85,7 +89,7 @@ def gaussian_mi(cov_a, cov_b, cov_ab, *, base: float = 2.0) -> np.ndarray:
     joint = np.empty(lead + (p + q, p + q))
     joint[..., :p, :p], joint[..., p:, p:] = cov_a, cov_b
     joint[..., :p, p:], joint[..., p:, :p] = cov_ab, np.swapaxes(cov_ab, -1, -2)
-    mi = 0.5 * (_logdet(cov_a) + _logdet(cov_b) - _logdet(joint))
+    mi = 0.5 * (_logdet(cov_a, "cov_a") + _logdet(cov_b, "cov_b") - _logdet(joint, "the joint covariance"))
     return np.maximum(mi, 0.0) / _check_base(base)
 
 
@@ -144,10 +148,9 @@ def channel_information(
         raise ValueError(f"maps must be a finite array (..., k, n), got shape {m.shape}")
     k, n = m.shape[-2:]
     v = np.broadcast_to(np.asarray(input_var, dtype=np.float64), (n,))
-    if (v < 0).any():
-        raise ValueError("input_var must be ≥ 0")
-    if not noise_var > 0:
-        raise ValueError(f"noise_var must be > 0, got {noise_var}")
+    if not np.isfinite(v).all() or (v < 0).any():
+        raise ValueError(f"input_var must be finite and ≥ 0, got {input_var!r}")
+    noise_var = as_float("noise_var", noise_var, above=0.0)
     rel = np.ones(n, dtype=bool) if relevant is None else np.asarray(relevant, dtype=bool)
     if rel.shape != (n,):
         raise ValueError(f"relevant must have shape ({n},), got {rel.shape}")
@@ -168,8 +171,9 @@ def channel_information(
         w0 = np.asarray(teacher, dtype=np.float64)
         if w0.ndim < 2 or w0.shape[-1] != n:
             raise ValueError(f"teacher must have shape (..., m, {n}), got {w0.shape}")
-        if teacher_noise_var is None or teacher_noise_var < 0:
-            raise ValueError(f"teacher_noise_var must be ≥ 0 with a teacher, got {teacher_noise_var}")
+        if teacher_noise_var is None:
+            raise ValueError("teacher_noise_var (≥ 0) is needed with a teacher, got None")
+        teacher_noise_var = as_float("teacher_noise_var", teacher_noise_var, minimum=0.0)
         cov_y = (w0 * v) @ np.swapaxes(w0, -1, -2) + teacher_noise_var * np.eye(w0.shape[-2])
         cov_ty = (m * v) @ np.swapaxes(w0, -1, -2)
         i_ty = gaussian_mi(cov(np.ones(n, dtype=bool)), cov_y, cov_ty, base=math.e)
@@ -231,10 +235,16 @@ class LinearSpec:
 
     def __post_init__(self):
         for name in ("n_inputs", "n_hidden", "n_hidden_layers", "n_outputs", "n_train", "n_epochs", "n_networks"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be ≥ 1, got {getattr(self, name)}")
-        if self.n_logged_points < 2:
-            raise ValueError(f"n_logged_points must be ≥ 2, got {self.n_logged_points}")
+            as_int(f"LinearSpec.{name}", getattr(self, name), minimum=1)
+        as_int("LinearSpec.n_logged_points", self.n_logged_points, minimum=2)
+        if self.n_relevant is not None:
+            as_int("LinearSpec.n_relevant", self.n_relevant, minimum=1)
+        if self.batch_size is not None:
+            as_int("LinearSpec.batch_size", self.batch_size, minimum=1)
+        for name in ("teacher_weight_var", "learning_rate", "mi_noise_var", "init_std"):
+            as_float(f"LinearSpec.{name}", getattr(self, name), above=0.0)
+        as_float("LinearSpec.teacher_noise_var", self.teacher_noise_var, minimum=0.0)
+        as_seed("LinearSpec.seed", self.seed)
         if self.n_relevant is not None and not 1 <= self.n_relevant <= self.n_inputs:
             raise ValueError(f"n_relevant must be in [1, n_inputs={self.n_inputs}] or None, got {self.n_relevant}")
         if self.batch_size is not None and not 1 <= self.batch_size <= self.n_train:
@@ -313,6 +323,17 @@ def loss_gradients(weights, x, y) -> tuple[np.ndarray, list[np.ndarray]]:
     computed with row blocks of n_outputs rows only (the products of the square hidden matrices are never
     formed), so one step costs O(n_outputs · depth · N_h²).
     """
+    weights = [as_array(f"weights[{j}]", w, min_ndim=2) for j, w in enumerate(weights)]
+    x, y = as_array("x", x, min_ndim=2), as_array("y", y, min_ndim=2)
+    if not weights:
+        raise ValueError("weights must hold at least one matrix")
+    for j in range(1, len(weights)):
+        if weights[j].shape[-1] != weights[j - 1].shape[-2]:
+            raise ValueError(f"weights[{j}] has {weights[j].shape[-1]} inputs but weights[{j - 1}] has "
+                             f"{weights[j - 1].shape[-2]} outputs")
+    if x.shape[-2] != weights[0].shape[-1] or y.shape[-2] != weights[-1].shape[-2] or x.shape[-1] != y.shape[-1]:
+        raise ValueError(f"x must be (..., {weights[0].shape[-1]}, B) and y (..., {weights[-1].shape[-2]}, B) with the "
+                         f"same B, got {x.shape} and {y.shape}")
     n_out = weights[-1].shape[-2]
     suffix = [None] * len(weights)
     s = np.broadcast_to(np.eye(n_out), weights[-1].shape[:-2] + (n_out, n_out))
@@ -334,7 +355,9 @@ def loss_gradients(weights, x, y) -> tuple[np.ndarray, list[np.ndarray]]:
 def generalization_error(total, w0, input_var, teacher_noise_var) -> np.ndarray:
     """Expected squared error E‖y − W x‖² on fresh samples: Σ (W − W₀)² v + n_outputs σ₀² (the generalisation
     error of Advani & Saxe 2017). ``total``, ``w0``: (..., n_outputs, n_inputs)."""
-    d = np.asarray(total) - np.asarray(w0)
+    input_var = as_float("input_var", input_var, minimum=0.0)
+    teacher_noise_var = as_float("teacher_noise_var", teacher_noise_var, minimum=0.0)
+    d = np.asarray(total, dtype=np.float64) - np.asarray(w0, dtype=np.float64)
     return np.sum(d**2 * input_var, axis=(-2, -1)) + d.shape[-2] * teacher_noise_var
 
 

@@ -15,10 +15,12 @@ from ipflow_lib import bottleneck as B
 from ipflow_lib import estimators as E
 from ipflow_lib import generalization as G
 from ipflow_lib import information as I
+from ipflow_lib import linear as LIN
 from ipflow_lib import trajectories as T
 from ipflow_lib import validation as V
 from ipflow_lib.datasets import digits, ground_truth, tishby, toy
 from ipflow_lib.ensembles import TrainingSpec
+from ipflow_lib.estimators import sample_propagation as SP
 
 RNG = np.random.default_rng(0)
 TT = np.tanh(RNG.standard_normal((32, 3)))  # one layer: 32 samples × 3 units
@@ -154,6 +156,8 @@ CASES = {
     "ib cluster_tol nan": (lambda: B.ib(P, 2.0, cluster_tol=NAN), ValueError, ["cluster_tol", "nan"]),
     "ib seed negative": (lambda: B.ib(P, 2.0, seed=-1), ValueError, ["seed", "-1"]),
     "ib tol str": (lambda: B.ib(P, 2.0, tol="small"), TypeError, ["tol", "'small'"]),
+    "ib merge string": (lambda: B.ib(P, 2.0, merge="no"), TypeError, ["merge", "'no'", "True or False"]),
+    "ib accelerate number": (lambda: B.ib(P, 2.0, accelerate=0.5), TypeError, ["accelerate", "0.5"]),
     "ib n_clusters fraction": (lambda: B.ib(P, 2.0, n_clusters=2.5), ValueError, ["n_clusters", "2.5"]),
     "ib kind array": (lambda: B.ib(P, 2.0, kind=np.array([])), ValueError, ["kind"]),
     "ib n_clusters huge": (lambda: B.ib(P, 2.0, n_clusters=10**12), ValueError, ["n_clusters", "GiB"]),
@@ -201,6 +205,25 @@ CASES = {
                              ["custom_logged_epochs", "1.5"]),
     "spec seed 2**32": (lambda: TrainingSpec(seed=2**32), ValueError, ["seed", "2**32"]),
     "spec seeds wrap": (lambda: TrainingSpec(seed=2**32 - 10, n_networks=50), ValueError, ["seed", "n_networks"]),
+    # --- sample propagation (Goldfeld et al.): Monte Carlo sizes and seeds
+    "sp n_mc fraction": (lambda: SP.mixture_entropy(TT[:20, :2], 0.1, n_mc=2.5), ValueError, ["n_mc", "2.5"]),
+    "sp n_mc huge": (lambda: SP.mixture_entropy(TT[:20, :2], 0.1, n_mc=10**12), ValueError, ["n_mc", "GiB"]),
+    "sp seed negative": (lambda: SP.mixture_entropy(TT[:20, :2], 0.1, seed=-1), ValueError, ["seed", "-1"]),
+    "sp conditional n_mc": (lambda: SP.sample_propagation_mi(TT[:20, :2], np.repeat(TT[:20, None, :2], 3, axis=1),
+                                                             0.1, n_mc_conditional=0),
+                            ValueError, ["n_mc_conditional", "0"]),
+    "sp beta string": (lambda: SP.mixture_entropy(TT[:20, :2], "0.1"), TypeError, ["beta", "'0.1'"]),
+    # --- deep linear networks (Saxe et al.): integers, seeds, covariances, shapes
+    "linear spec fraction": (lambda: LIN.LinearSpec(n_inputs=2.5), ValueError, ["n_inputs", "2.5"]),
+    "linear spec seed": (lambda: LIN.LinearSpec(seed=-1), ValueError, ["seed", "-1"]),
+    "linear mi nan": (lambda: LIN.gaussian_mi(np.full((2, 2), NAN), np.eye(2), np.zeros((2, 2))), ValueError,
+                      ["cov_a", "NaN"]),
+    "linear mi not pd": (lambda: LIN.gaussian_mi(-np.eye(2), np.eye(2), np.zeros((2, 2))), ValueError,
+                         ["cov_a", "positive definite"]),
+    "linear gradients shapes": (lambda: LIN.loss_gradients([np.ones((3, 2))], np.ones((5, 4)), np.ones((5, 1))),
+                                ValueError, ["x must be", "(5, 4)"]),
+    "linear noise string": (lambda: LIN.channel_information(np.ones((2, 3)), 1.0, "x"), TypeError,
+                            ["noise_var", "'x'"]),
 }
 
 

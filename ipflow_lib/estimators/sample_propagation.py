@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 
+from ..validation import as_int, as_seed, check_size
 from ._common import log_base
 from .gaussian import gaussian_entropy
 
@@ -55,6 +56,12 @@ def _check_centres(centres, name: str) -> np.ndarray:
     if not np.isfinite(c).all():
         raise ValueError(f"{name} contains NaN or inf")
     return c
+
+
+def _check_n_mc(name: str, n_mc, d: int) -> int:
+    n_mc = as_int(name, n_mc, minimum=2)
+    check_size(f"{name} × {d} units", n_mc * d)  # the (n_mc, d) noise draws
+    return n_mc
 
 
 def _neg_log_density(centres: np.ndarray, beta: float, n_mc: int, rng: np.random.Generator) -> np.ndarray:
@@ -118,15 +125,14 @@ def mixture_entropy(centres, beta: float, *, n_mc: int = 1024, seed: int | np.ra
     """
     c = _check_centres(centres, "centres")
     beta = _check_beta(beta)
-    if isinstance(n_mc, bool) or int(n_mc) != n_mc or n_mc < 2:
-        raise ValueError(f"n_mc must be an integer ≥ 2, got {n_mc!r}")
+    n_mc = _check_n_mc("n_mc", n_mc, c.shape[-1])
     scale = log_base(base)
     lead = c.shape[:-2]
     problems = c.reshape((-1,) + c.shape[-2:])
-    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(as_seed("seed", seed))
     h, se = np.empty(problems.shape[0]), np.empty(problems.shape[0])
     for p, child in enumerate(seq.spawn(problems.shape[0])):
-        terms = _neg_log_density(problems[p], beta, int(n_mc), np.random.default_rng(child))
+        terms = _neg_log_density(problems[p], beta, n_mc, np.random.default_rng(child))
         h[p], se[p] = terms.mean(), terms.std(ddof=1) / math.sqrt(terms.size)
     return (h / scale).reshape(lead), (se / scale).reshape(lead)
 
@@ -183,7 +189,9 @@ def sample_propagation_mi(centres, conditional_centres, beta: float, *, n_mc: in
     c = _check_centres(centres, "centres")
     beta = _check_beta(beta)
     lead, d = c.shape[:-2], c.shape[-1]
-    seq_t, seq_c = np.random.SeedSequence(seed).spawn(2)
+    n_mc = _check_n_mc("n_mc", n_mc, d)
+    n_mc_conditional = _check_n_mc("n_mc_conditional", n_mc_conditional, d)
+    seq_t, seq_c = np.random.SeedSequence(as_seed("seed", seed)).spawn(2)
     h_t, h_t_se = mixture_entropy(c, beta, n_mc=n_mc, seed=seq_t, base=base)
     if conditional_centres is None:
         h_cond = np.broadcast_to(gaussian_entropy(beta * beta, d, base=base), lead).astype(float)
