@@ -41,6 +41,15 @@ __all__ = ["COMPRESSION_THRESHOLD", "Config", "PAPER_TRAINING", "PRESETS", "Resu
 COMPRESSION_THRESHOLD = 0.25
 
 
+def log_spaced_subset(logged_epochs, n: int) -> np.ndarray:
+    """The logged epochs closest (in log(1 + epoch)) to ``n`` points: 0 and ``n − 1`` log-spaced ones up to the last
+    logged epoch; sorted int64, fewer than ``n`` where two points pick the same epoch (the epochs of the KDE lens)."""
+    logged = np.asarray(logged_epochs)
+    targets = np.concatenate([[0.0], np.geomspace(1, logged[-1], n - 1)])
+    picks = {int(logged[np.argmin(np.abs(np.log1p(logged) - np.log1p(t)))]) for t in targets}
+    return np.array(sorted(picks), dtype=np.int64)
+
+
 def regime_name(activation: str, batch_size: int | None) -> str:
     """``"tanh-minibatch"``, ``"relu-fullbatch"``, ..."""
     return f"{activation}-{'fullbatch' if batch_size is None else 'minibatch'}"
@@ -100,11 +109,8 @@ class Config:
 
     @property
     def kde_epochs(self) -> np.ndarray:
-        """The logged epochs closest to ``n_kde_epochs`` log-spaced points from 0 to the last logged epoch."""
-        logged = self.training.logged_epochs
-        targets = np.concatenate([[0.0], np.geomspace(1, logged[-1], self.n_kde_epochs - 1)])
-        picks = {int(logged[np.argmin(np.abs(np.log1p(logged) - np.log1p(t)))]) for t in targets}
-        return np.array(sorted(picks), dtype=np.int64)
+        """The logged epochs closest to ``n_kde_epochs`` log-spaced points (:func:`log_spaced_subset`)."""
+        return log_spaced_subset(self.training.logged_epochs, self.n_kde_epochs)
 
     @property
     def regime_names(self) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from ..ensembles import TrainingSpec
 from ._common import Checkpoint, cached_run, select_config
 from ._sweep import run_resumable
 from .compression_debate import Result as DebateResult
-from .compression_debate import regime_name
+from .compression_debate import log_spaced_subset, regime_name
 
 __all__ = ["Config", "PAPER_TRAINING", "PRESETS", "Result", "run"]
 
@@ -87,11 +87,8 @@ class Config:
 
     @property
     def kde_epochs(self) -> np.ndarray:
-        """The logged epochs closest to ``n_kde_epochs`` log-spaced points from 0 to the last logged epoch."""
-        logged = self.training.logged_epochs
-        targets = np.concatenate([[0.0], np.geomspace(1, logged[-1], self.n_kde_epochs - 1)])
-        picks = {int(logged[np.argmin(np.abs(np.log1p(logged) - np.log1p(t)))]) for t in targets}
-        return np.array(sorted(picks), dtype=np.int64)
+        """The logged epochs closest to ``n_kde_epochs`` log-spaced points (:func:`log_spaced_subset`)."""
+        return log_spaced_subset(self.training.logged_epochs, self.n_kde_epochs)
 
     @property
     def regime_names(self) -> tuple[str, ...]:
