@@ -1,9 +1,13 @@
-"""Command line: ``ipflow list``, ``ipflow run EXPERIMENT [--preset paper|quick]``, ``ipflow cache clear``.
+"""Command line: ``ipflow list``, ``ipflow run EXPERIMENT [--preset paper|quick] [--backend threads|dask|ray
+[--scheduler ADDRESS]]``, ``ipflow cache clear``.
 
 Everything a run needs is checked before anything is computed: every experiment name (a typo in the
 second of two names fails at once), the preset (``--preset`` or ``$IPFLOW_PRESET``) and the cache folder
 (``$IPFLOW_CACHE``: not empty, not under a regular file, writable; a relative path is resolved once against
-the working directory, and the command says so). A bad one prints one line on stderr and exits with 2.
+the working directory, and the command says so), and where the trainer calls run (``--backend`` /
+``$IPFLOW_BACKEND``, ``--scheduler`` / ``$IPFLOW_SCHEDULER``, see :mod:`ipflow_lib.parallel`: a known
+backend, a scheduler address only with dask or ray, the backend's package installed). A bad one prints one
+line on stderr and exits with 2.
 Ctrl-C exits with 130 and SIGTERM with 143, after the running experiment saved its checkpoints: the same
 command resumes.
 """
@@ -14,8 +18,9 @@ import argparse
 import difflib
 import os
 import sys
+import time
 
-from . import experiments, runtime
+from . import experiments, parallel, runtime
 
 EXIT_USAGE = 2  # a bad name, preset or cache folder
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
@@ -50,6 +55,19 @@ def _preset(preset: str | None) -> str:
         raise _UsageError(str(err)) from None
 
 
+def _backend(name: str | None, scheduler: str | None) -> tuple[str, str | None]:
+    """The backend of this run: ``--backend``/``--scheduler``, else the environment; checked, installed."""
+    try:
+        env_name, env_scheduler = parallel.current_backend()
+        if name is None:
+            name, scheduler = env_name, scheduler if scheduler is not None else env_scheduler
+        elif scheduler is None and name == env_name:
+            scheduler = env_scheduler
+        return parallel.check_backend(name, scheduler, importable=True)
+    except ValueError as err:
+        raise _UsageError(str(err)) from None
+
+
 def _cache_folder(create: bool) -> str:
     """The cache folder, checked (and created when ``create``); a note on stderr when it was relative."""
     try:
@@ -62,19 +80,27 @@ def _cache_folder(create: bool) -> str:
     return str(folder)
 
 
-def _run(names: list[str], preset: str | None) -> int:
-    """Run (or load) each named experiment with the preset's config, passed explicitly to its ``run``."""
+def _run(names: list[str], preset: str | None, backend: str | None = None, scheduler: str | None = None) -> int:
+    """Run (or load) each named experiment with the preset's config, passed explicitly to its ``run``, its
+    trainer calls on ``backend`` (see :func:`_backend`)."""
     names, preset = _names(names), _preset(preset)
+    backend, scheduler = _backend(backend, scheduler)
     folder = _cache_folder(create=True)
     modules = [experiments.get(name) for name in names]  # names are checked: these only import
     runtime.set_progress(sys.stderr.isatty())  # bars on a terminal, unless $IPFLOW_PROGRESS says otherwise
     try:
-        with runtime.sigterm_as_interrupt():
+        with runtime.sigterm_as_interrupt(), parallel.use_backend(backend, scheduler):
+            if backend != "threads":
+                print(f"[ipflow] backend {backend}" + (f" at {scheduler}" if scheduler else " (a local cluster)"),
+                      file=sys.stderr, flush=True)
             for name, module in zip(names, modules, strict=True):
                 print(f"[ipflow] {name}: preset {preset}", file=sys.stderr, flush=True)
+                started = time.perf_counter()
                 result = module.run(module.PRESETS[preset])
                 if getattr(result, "info", None) is not None:
                     print(f"[ipflow] {result.info.describe()}", file=sys.stderr, flush=True)
+                print(f"[ipflow] {name}: {time.perf_counter() - started:.0f} s wall, peak memory of this process "
+                      f"{_peak_memory_mb():.0f} MB", file=sys.stderr, flush=True)
     except KeyboardInterrupt as err:
         how = "terminated (SIGTERM)" if isinstance(err, runtime.Terminated) else "interrupted"
         print(f"\nipflow: {how}. Finished experiments are cached, and long runs saved checkpoints in "
@@ -82,6 +108,14 @@ def _run(names: list[str], preset: str | None) -> int:
               file=sys.stderr, flush=True)
         return EXIT_TERMINATED if isinstance(err, runtime.Terminated) else EXIT_INTERRUPTED
     return 0
+
+
+def _peak_memory_mb() -> float:
+    """Peak resident memory of this process so far, MB (``ru_maxrss``: KiB on Linux, bytes on macOS)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
 def _cache(action: str) -> int:
@@ -106,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("experiment", nargs="+", help="experiment name(s) from `ipflow list`, or 'all'")
     run.add_argument("--preset", choices=experiments.PRESET_NAMES, default=None,
                      help="default: $IPFLOW_PRESET, else 'paper'")
+    run.add_argument("--backend", default=None, metavar="|".join(parallel.BACKENDS),
+                     help="where the trainer calls run (default: $IPFLOW_BACKEND, else threads)")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="dask/ray cluster address, e.g. tcp://host:8786 (default: $IPFLOW_SCHEDULER, else a "
+                          "local cluster made for the run)")
     cache = sub.add_parser("cache", help="the result cache")
     cache.add_argument("action", choices=["clear", "path"])
     args = parser.parse_args(argv)
@@ -116,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(name)
             return 0
         if args.command == "run":
-            return _run(args.experiment, args.preset)
+            return _run(args.experiment, args.preset, args.backend, args.scheduler)
         return _cache(args.action)
     except _UsageError as err:
         print(f"ipflow: {err}", file=sys.stderr)

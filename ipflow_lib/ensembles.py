@@ -23,6 +23,7 @@ epoch that starts from that state (SZT17, Sec. 4.2, Fig. 4).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -47,6 +48,7 @@ __all__ = [
     "Estimates",
     "TrainingLog",
     "TrainingSpec",
+    "TIMINGS",
     "TrainingStopped",
     "compile_trainer",
     "forward",
@@ -223,6 +225,7 @@ class EnsembleRun:
     activations : dict epoch -> list of per-layer arrays (n_networks, n_samples, n_units), for ``record_epochs``
     params : final weights, list of (W (n_networks, fan_in, fan_out), b (n_networks, fan_out)) after
         ``logged_epochs[-1] + 1`` epochs
+    timings : where this call's time went, seconds (:data:`TIMINGS`; this session only, not a resumed one's)
     """
 
     logged_epochs: np.ndarray
@@ -237,6 +240,7 @@ class EnsembleRun:
     grad_std: np.ndarray
     activations: dict[int, list[np.ndarray]]
     params: list[tuple[np.ndarray, np.ndarray]] | None = None
+    timings: dict[str, float] | None = None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -282,6 +286,53 @@ def _activate(z, activation: str):
     if activation == "relu":
         return jnp.maximum(z, 0.0)
     return z
+
+
+#: Layers with at most this many inputs (or outputs, for the backward pass) are computed as unrolled sums of
+#: elementwise products instead of dots: for the small networks of the thesis XLA's CPU backend fuses them into
+#: one vectorised loop, 3-4x faster than a batched dot, whose cost is the per-matrix call.
+UNROLL_MAX = 16
+
+
+def _dense_t(w, h):
+    """w (fan_in, fan_out), h (fan_in, batch) -> wᵀh (fan_out, batch)."""
+    if w.shape[0] > UNROLL_MAX:
+        return w.T @ h
+    out = w[0][:, None] * h[0][None, :]
+    for i in range(1, w.shape[0]):
+        out = out + w[i][:, None] * h[i][None, :]
+    return out
+
+
+def _dense(w, d):
+    """w (fan_in, fan_out), d (fan_out, batch) -> w d (fan_in, batch): the backward pass of :func:`_dense_t`."""
+    if w.shape[1] > UNROLL_MAX:
+        return w @ d
+    out = w[:, 0][:, None] * d[0][None, :]
+    for j in range(1, w.shape[1]):
+        out = out + w[:, j][:, None] * d[j][None, :]
+    return out
+
+
+def _outer_t(h, d):
+    """h (fan_in, batch), d (fan_out, batch) -> h dᵀ (fan_in, fan_out): a weight gradient, summed over the batch."""
+    if h.shape[0] * d.shape[0] > UNROLL_MAX**2:
+        return h @ d.T
+    import jax.numpy as jnp
+
+    return jnp.stack([(h[i][None, :] * d).sum(axis=-1) for i in range(h.shape[0])])
+
+
+def _slope(z, a, activation: str):
+    """σ'(z) of the hidden activations, a = σ(z): tanh 1 − a²; relu 1 for z > 0, 0 for z < 0 and ½ at z = 0
+    (the derivative JAX gives ``maximum(z, 0)`` there, which inputs of all zeros reach at b = 0); linear 1."""
+    import jax.numpy as jnp
+
+    if activation == "tanh":
+        return 1.0 - a * a
+    if activation == "relu":
+        return jnp.where(z > 0, 1.0, jnp.where(z == 0, 0.5, 0.0)).astype(z.dtype)
+    return 1.0
 
 
 def forward(params, x, activation: str = "tanh", noise_std: float = 0.0, key=None):
@@ -335,6 +386,10 @@ class CompiledTrainer:
         (n_networks, n_samples, n_units)), metrics (n_networks, 4) = train loss, test loss [nats, mean cross
         entropy], train accuracy, test accuracy, and the Frobenius norm of each layer's weights
         (n_networks, n_layers)
+    evaluate_with : ``(params, data, lenses, keep_layers) -> (layers or None, metrics, weight_norm, codes)``: the
+        same, and for each device estimator of the tuple ``lenses`` (e.g.
+        :class:`ipflow_lib.estimators.FixedBins`; static, hashable) and each layer the arrays of its
+        ``device_codes`` (batched over networks); ``layers`` only when ``keep_layers``
     init : ``seeds -> (params, opt_state, shuffle_keys)``: network ``i`` starts from
         ``PRNGKey(seeds[i])`` folded with 0 (weights, :func:`init_params`) and shuffles with it folded with 1
     unravel : flat vector of one network -> list of ``(W, b)``
@@ -348,6 +403,7 @@ class CompiledTrainer:
     advance: Callable
     epoch_with_stats: Callable
     evaluate: Callable
+    evaluate_with: Callable
     init: Callable
     unravel: Callable
 
@@ -366,7 +422,8 @@ class CompiledTrainer:
 
         te_count = np.maximum(test_mask.sum(axis=1, keepdims=True), 1)
         return {
-            "X": jnp.asarray(X), "y": jnp.asarray(y), "mask": jnp.asarray(train_mask),
+            "X": jnp.asarray(X), "XT": jnp.asarray(np.ascontiguousarray(X.T)), "y": jnp.asarray(y),
+            "mask": jnp.asarray(train_mask),
             "n_train": jnp.asarray(train_mask.sum(axis=1)),
             "base_order": jnp.asarray(np.argsort(~train_mask, axis=1, kind="stable").astype(np.int32)),
             "train_w": jnp.asarray(train_mask / train_mask.sum(axis=1, keepdims=True), dtype=jnp.float32),
@@ -442,17 +499,42 @@ def compile_trainer(spec: TrainingSpec, layer_sizes: Sequence[int], n_samples: i
         return jax.ops.segment_sum(v, segments, num_segments=n_layers + 1)[:n_layers]
 
     noise = float(spec.hidden_noise_std)
+    classes = jnp.arange(layer_sizes[-1], dtype=jnp.int32)
 
-    def loss_fn(flat, idx, weight, X, y, key=None):
-        _, logits = forward(unravel(flat), X[idx], activation, noise, key)
-        ce = -jax.nn.log_softmax(logits, axis=-1)[jnp.arange(idx.shape[0]), y[idx]]
-        return jnp.sum(weight * ce)
+    def batch_gradient(flat, idx, weight, XT, y, key=None):
+        """∇ of Σ_b weight_b · cross entropy_b over one mini-batch (indices idx (batch,)), by hand: forward and
+        backward with the samples as the last axis, (units, batch), so that every small layer is a fused
+        elementwise loop (see :func:`_dense_t`). Returns the flat gradient, ordered as ``ravel_pytree``."""
+        params = unravel(flat)
+        h = XT[:, idx]  # (n_inputs, batch)
+        inputs, slopes = [], []
+        for k, (w, b) in enumerate(params[:-1]):
+            inputs.append(h)
+            z = _dense_t(w, h) + b[:, None]
+            a = _activate(z, activation)
+            slopes.append(_slope(z, a, activation))
+            h = a
+            if noise > 0:  # drawn as (batch, units), as forward() draws it; the slope is that of the activation
+                h = h + noise * jax.random.normal(jax.random.fold_in(key, k), h.shape[::-1], h.dtype).T
+        inputs.append(h)
+        w, b = params[-1]
+        logits = _dense_t(w, h) + b[:, None]  # (n_classes, batch)
+        p = jax.nn.softmax(logits, axis=0)
+        delta = (p - (y[idx][None, :] == classes[:, None])) * weight[None, :]  # ∂loss/∂logits
+        grads = []
+        for k in range(len(params) - 1, -1, -1):
+            w, _ = params[k]
+            grads.append((_outer_t(inputs[k], delta), jnp.sum(delta, axis=1)))
+            if k > 0:
+                delta = _dense(w, delta) * slopes[k - 1]
+        return ravel_pytree(grads[::-1])[0]
 
     low_mask = jnp.uint32((1 << index_bits) - 1)
     high_mask = jnp.uint32(0xFFFFFFFF) ^ low_mask
 
-    def one_epoch(flat, opt_state, key, mask, base_order, n_train, epoch, X, y):
-        """One epoch of one network; returns the new state and the weight-gradient statistics."""
+    def one_epoch(flat, opt_state, key, mask, base_order, n_train, epoch, X, y, with_stats=True):
+        """One epoch of one network; returns the new state and the weight-gradient statistics (None when
+        ``with_stats`` is False: the epochs between logged epochs keep no statistics, and skip them)."""
         if n_batches == 1:  # full batch: the order does not matter
             order = base_order
         else:  # shuffle: sort random keys whose low bits hold the index (one uint32 sort, ~10x argsort)
@@ -470,11 +552,13 @@ def compile_trainer(spec: TrainingSpec, layer_sizes: Sequence[int], n_samples: i
             n_ok = ok.sum()
             # a noisy network draws its hidden noise from (network, epoch, mini-batch); β = 0 draws nothing
             noise_key = jax.random.fold_in(jax.random.fold_in(key, 0x7FFFFFFF - epoch), xs[2]) if noise > 0 else None
-            grads = jax.grad(loss_fn)(flat, idx, ok / jnp.maximum(n_ok, 1), X, y, noise_key)
+            grads = batch_gradient(flat, idx, ok / jnp.maximum(n_ok, 1), X, y, noise_key)
             updates, new_state = tx.update(grads, opt_state, flat)
             active = n_ok > 0  # an empty (padding) batch changes nothing, not even Adam's moments
             flat = jnp.where(active, flat + updates, flat)
             opt_state = jax.tree_util.tree_map(lambda new, old: jnp.where(active, new, old), new_state, opt_state)
+            if not with_stats:
+                return (flat, opt_state, g_mean, g_m2, count), None
             # Welford's update of the mean and the sum of squared deviations of the batch gradients
             count = count + active.astype(jnp.float32)
             delta = grads - g_mean
@@ -482,38 +566,63 @@ def compile_trainer(spec: TrainingSpec, layer_sizes: Sequence[int], n_samples: i
             g_m2 = jnp.where(active, g_m2 + delta * (grads - g_mean), g_m2)
             return (flat, opt_state, g_mean, g_m2, count), None
 
-        zeros = jnp.zeros_like(flat)
+        zeros = jnp.zeros_like(flat) if with_stats else jnp.zeros((0,), flat.dtype)
         (flat, opt_state, g_mean, g_m2, count), _ = jax.lax.scan(
             step, (flat, opt_state, zeros, zeros, jnp.float32(0.0)),
             (slots, valid) if noise == 0 else (slots, valid, jnp.arange(n_batches, dtype=jnp.uint32))
         )
+        if not with_stats:
+            return flat, opt_state, None
         var = g_m2 / count
         stats = jnp.sqrt(jnp.stack([per_layer_sq(g_mean * g_mean), per_layer_sq(var)]))
         return flat, opt_state, stats
 
-    epoch_v = jax.vmap(one_epoch, in_axes=(0, 0, 0, 0, 0, 0, None, None, None))
+    def epoch_all(p, o, keys, epoch, d, with_stats=True):
+        epoch_v = jax.vmap(functools.partial(one_epoch, with_stats=with_stats),
+                           in_axes=(0, 0, 0, 0, 0, 0, None, None, None))
+        return epoch_v(p, o, keys, d["mask"], d["base_order"], d["n_train"], epoch, d["XT"], d["y"])
 
-    def epoch_all(p, o, keys, epoch, d):
-        return epoch_v(p, o, keys, d["mask"], d["base_order"], d["n_train"], epoch, d["X"], d["y"])
+    # The networks are too small for Eigen's threads: a dot split over the two cores spends more in waiting than
+    # it saves, and the sweeps already train one call per core (the same numbers, 1.3x faster per network-epoch)
+    jit = functools.partial(jax.jit, compiler_options={"xla_cpu_multi_thread_eigen": False})
 
-    @jax.jit
+    @jit
     def advance(params, opt_state, keys, start, stop, d):
         def body(epoch, state):
-            p, o, _ = epoch_all(*state, keys, epoch, d)
+            p, o, _ = epoch_all(*state, keys, epoch, d, with_stats=False)
             return p, o
 
         return jax.lax.fori_loop(start, stop, body, (params, opt_state))
 
-    @jax.jit
-    def evaluate(params, d):
+    def forward_t(flat, XT):
+        """Every layer of one network on all inputs, (units, n_samples) each (hidden, then the softmax output),
+        and the logits (n_classes, n_samples): :func:`forward` with the samples as the last axis."""
+        params = unravel(flat)
+        layers, h = [], XT
+        for w, b in params[:-1]:
+            h = _activate(_dense_t(w, h) + b[:, None], activation)
+            layers.append(h)
+        w, b = params[-1]
+        logits = _dense_t(w, h) + b[:, None]
+        layers.append(jax.nn.softmax(logits, axis=0))
+        return layers, logits
+
+    @functools.partial(jit, static_argnums=(2, 3))
+    def evaluate_with(params, d, lenses, keep_layers):
         def one(flat, trw, tew):
-            layers, logits = forward(unravel(flat), d["X"], activation)
-            ce = -jax.nn.log_softmax(logits, axis=-1)[jnp.arange(n_samples), d["y"]]
-            correct = (jnp.argmax(logits, axis=-1) == d["y"]).astype(jnp.float32)
+            layers, logits = forward_t(flat, d["XT"])
+            onehot = d["y"][None, :] == classes[:, None]
+            ce = -jnp.sum(jax.nn.log_softmax(logits, axis=0) * onehot, axis=0)
+            correct = (jnp.argmax(logits, axis=0) == d["y"]).astype(jnp.float32)
             wnorm = jnp.sqrt(per_layer_sq(flat * flat))
-            return layers, jnp.stack([ce @ trw, ce @ tew, correct @ trw, correct @ tew]), wnorm
+            codes = tuple(tuple(lens.device_codes(h, layer_sizes[-1]) for h in layers) for lens in lenses)
+            out = [h.T for h in layers] if keep_layers else None
+            return out, jnp.stack([ce @ trw, ce @ tew, correct @ trw, correct @ tew]), wnorm, codes
 
         return jax.vmap(one)(params, d["train_w"], d["test_w"])
+
+    def evaluate(params, d):
+        return evaluate_with(params, d, (), True)[:3]
 
     def init(seeds):
         keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds, dtype=jnp.uint32))
@@ -524,7 +633,8 @@ def compile_trainer(spec: TrainingSpec, layer_sizes: Sequence[int], n_samples: i
 
     return CompiledTrainer(
         spec=spec, layer_sizes=layer_sizes, n_samples=n_samples, batch=batch, n_batches=n_batches,
-        advance=advance, epoch_with_stats=jax.jit(epoch_all), evaluate=evaluate, init=init, unravel=unravel,
+        advance=advance, epoch_with_stats=jit(epoch_all), evaluate=evaluate, evaluate_with=evaluate_with, init=init,
+        unravel=unravel,
     )
 
 
@@ -601,9 +711,13 @@ class TrainingLog:
     def __post_init__(self):
         self._positions = {name: {int(e): j for j, e in enumerate(ep)} for name, ep in self.estimator_epochs.items()}
 
-    def needs_layers(self, epoch: int) -> bool:
-        """Whether an estimator runs at ``epoch`` or its activations are kept."""
-        return epoch in self.record_epochs or any(epoch in pos for pos in self._positions.values())
+    def needs_layers(self, epoch: int, names: Sequence[str] | None = None) -> bool:
+        """Whether an estimator (of ``names``; None: any) runs at ``epoch`` or its activations are kept."""
+        return epoch in self.record_epochs or self.scheduled(epoch, names)
+
+    def scheduled(self, epoch: int, names: Sequence[str] | None = None) -> bool:
+        """Whether one of the estimators ``names`` (None: any) runs at ``epoch``."""
+        return any(epoch in pos for name, pos in self._positions.items() if names is None or name in names)
 
     def record(self, i: int, metrics, weight_norm) -> None:
         """Logged epoch ``i``: metrics (n_networks, 4) and weight norms (n_networks, n_layers) of ``evaluate``."""
@@ -619,12 +733,22 @@ class TrainingLog:
         if epoch in self.record_epochs:
             self.activations[epoch] = layers
 
-    def measure(self, epoch: int, layers: list[np.ndarray], estimators: Mapping[str, Estimator], y) -> None:
+    def measure(self, epoch: int, layers: list[np.ndarray] | None, estimators: Mapping[str, Estimator], y,
+                codes: Mapping[object, list] | None = None, widths: Sequence[int] = ()) -> None:
         """Run each estimator scheduled at ``epoch`` on every layer (n_networks, n_samples, n_units) with labels
-        y; called from the estimators' worker thread, it writes only ``estimates``."""
+        y; a device estimator (one with ``device_codes``/``from_device``, e.g.
+        :class:`ipflow_lib.estimators.FixedBins`) found in ``codes`` (estimator -> per-layer device codes)
+        gets those instead, with the layer ``widths``. Called from the estimators' worker thread, it writes
+        only ``estimates``."""
         for name, fn in estimators.items():
             j = self._positions[name].get(epoch)
-            if j is not None:
+            if j is None:
+                continue
+            if codes is not None and _on_device(fn) and fn in codes:
+                for k, words in enumerate(codes[fn]):
+                    self.estimates[name][0, :, j, k], self.estimates[name][1, :, j, k] = fn.from_device(
+                        words, y, widths[k])
+            else:
                 for k, t in enumerate(layers):
                     self.estimates[name][0, :, j, k], self.estimates[name][1, :, j, k] = fn(t, y)
 
@@ -696,6 +820,12 @@ def _check_inputs(X, y, train_mask, test_mask, seeds):
     return X, y.astype(np.int32), masks[0], masks[1], seeds
 
 
+def _on_device(estimator) -> bool:
+    """Whether an estimator computes part of its work inside the jitted evaluation (``device_codes``, then
+    ``from_device`` on the host), as :class:`ipflow_lib.estimators.FixedBins` does."""
+    return callable(getattr(estimator, "device_codes", None)) and callable(getattr(estimator, "from_device", None))
+
+
 def _check_finite(metrics: np.ndarray, epoch: int, seeds: np.ndarray, learning_rate: float) -> None:
     if not np.isfinite(metrics).all():
         bad = np.flatnonzero(~np.isfinite(metrics).all(axis=1))
@@ -704,6 +834,14 @@ def _check_finite(metrics: np.ndarray, epoch: int, seeds: np.ndarray, learning_r
             f"(seeds {seeds[bad].tolist()}); lower learning_rate (now {learning_rate})"
         )
 
+
+#: The parts of a :func:`train_ensemble` call that ``EnsembleRun.timings`` reports, in seconds: the first call of
+#: each jitted function ("compile", which includes its work), the epochs between logged epochs ("training"), the
+#: epochs that also collect gradient statistics, the evaluation of every layer at the logged epochs (with the
+#: device estimators' binning), the host estimators in their worker thread (which overlaps training), and the
+#: main thread waiting for them; "total" is the whole call.
+TIMINGS = ("compile", "training", "gradient-statistics epochs", "evaluation", "estimators (worker thread)",
+           "waiting for the estimators")
 
 #: A training loss above this multiple of max(first logged training loss, ln n_classes) is a divergence.
 DIVERGENCE_FACTOR = 100.0
@@ -800,18 +938,22 @@ def train_ensemble(
     import jax
     import jax.numpy as jnp
 
-    from .estimators import binned_mi
+    from .estimators import FixedBins
 
     if not isinstance(spec, TrainingSpec):
         raise TypeError(f"spec must be a TrainingSpec, got {type(spec).__name__}")
     X, y, train_mask, test_mask, seeds = _check_inputs(
         X, y, train_mask, test_mask, spec.seeds if seeds is None else seeds)
-    estimators = dict(estimators) if estimators is not None else {"binning": binned_mi}
+    estimators = dict(estimators) if estimators is not None else {"binning": FixedBins()}
     n_networks, n_samples = train_mask.shape
     layer_sizes = (X.shape[1], *spec.hidden_widths, int(y.max()) + 1)
     log = TrainingLog.empty(n_networks, len(layer_sizes) - 1, spec.logged_epochs, list(estimators),
                             estimator_epochs, record_epochs)
     trainer = compile_trainer(spec, layer_sizes, n_samples, int(train_mask.sum(axis=1).max()))
+    # device estimators (FixedBins) bin inside the jitted evaluation; the others get the layers on the host
+    lenses = tuple(dict.fromkeys(fn for fn in estimators.values() if _on_device(fn)))
+    device_names = [name for name, fn in estimators.items() if _on_device(fn)]
+    host_names = [name for name in estimators if name not in device_names]
     data = trainer.data(X, y, train_mask, test_mask)
     params, opt_state, shuffle_keys = trainer.init(seeds)
     start_index, epoch = 0, 0
@@ -825,6 +967,22 @@ def train_ensemble(
     label = desc or f"{n_networks} networks"
     logged, n_logged = log.logged_epochs, log.logged_epochs.size
     pending, last_save = None, time.monotonic()
+    started, timings, compiled = time.perf_counter(), dict.fromkeys(TIMINGS, 0.0), set()
+
+    def clock(name, fn, *args):
+        """fn(*args), waited for, its seconds added to ``timings[name]`` (a jitted function's first call: "compile")."""
+        t0 = time.perf_counter()
+        out = jax.block_until_ready(fn(*args))
+        timings[name if (name, fn) in compiled or name == "waiting for the estimators" else "compile"] += (
+            time.perf_counter() - t0)
+        compiled.add((name, fn))
+        return out
+
+    def measure(*args):  # the estimators, in the worker thread
+        t0 = time.perf_counter()
+        log.measure(*args)
+        timings["estimators (worker thread)"] += time.perf_counter() - t0
+
     # the bar counts training epochs (logged epochs are log-spaced: counting them misleads after a resume)
     bar = progress(total=int(logged[-1]) + 1, initial=epoch, desc=label, unit="epoch")
     shown = epoch
@@ -835,20 +993,28 @@ def train_ensemble(
             for i in range(start_index, n_logged):
                 target = int(logged[i])
                 if target > epoch:  # train up to the logged epoch
-                    params, opt_state = trainer.advance(params, opt_state, shuffle_keys, epoch, target, data)
+                    params, opt_state = clock("training", trainer.advance, params, opt_state, shuffle_keys, epoch,
+                                              target, data)
                     epoch = target
-                layers, metrics, weight_norm = trainer.evaluate(params, data)  # measure it
+                # measure it: the device estimators' codes inside the evaluation, the layers only when needed
+                with_lenses = lenses if log.scheduled(target, device_names) else ()
+                keep = log.needs_layers(target, host_names)
+                layers, metrics, weight_norm, codes = clock("evaluation", trainer.evaluate_with, params, data,
+                                                            with_lenses, keep)
                 metrics = np.asarray(metrics)
                 _check_finite(metrics, epoch, seeds, spec.learning_rate)
                 log.record(i, metrics, weight_norm)
                 _check_bounded(metrics, log.metrics[0, :, 0], layer_sizes[-1], epoch, seeds, spec.learning_rate)
-                host_layers = [np.asarray(h) for h in layers] if log.needs_layers(target) else None
+                host_layers = [np.asarray(h) for h in layers] if keep else None
+                host_codes = {lens: [[np.asarray(w) for w in layer] for layer in per_lens]
+                              for lens, per_lens in zip(with_lenses, codes, strict=True)}
                 log.keep_activations(target, host_layers)
-                pending = _wait(pending)
-                if host_layers is not None:
-                    pending = pool.submit(log.measure, target, host_layers, estimators, y)
+                pending = clock("waiting for the estimators", _wait, pending)
+                if log.scheduled(target):
+                    pending = pool.submit(measure, target, host_layers, estimators, y, host_codes, layer_sizes[1:])
                 # the next epoch, with the gradient statistics of its mini-batches (SZT17 Fig. 4)
-                params, opt_state, stats = trainer.epoch_with_stats(params, opt_state, shuffle_keys, epoch, data)
+                params, opt_state, stats = clock("gradient-statistics epochs", trainer.epoch_with_stats, params,
+                                                 opt_state, shuffle_keys, epoch, data)
                 epoch += 1
                 log.record_gradients(i, stats)
                 bar.update(epoch - shown)
@@ -882,4 +1048,6 @@ def train_ensemble(
     finally:
         bar.close()
         watch.close()
-    return log.to_run(layer_sizes[1:], trainer.layer_params(params))
+    run = log.to_run(layer_sizes[1:], trainer.layer_params(params))
+    run.timings = {**timings, "total": time.perf_counter() - started}
+    return run

@@ -14,7 +14,7 @@ CHAPTERS = sorted((REPO / "chapters").glob("*.md"))
 #: The layers of ipflow_lib, lowest first. A module may import from its own layer or lower ones, never from a
 #: higher one. Units are the top-level modules / packages of ipflow_lib; "ipflow_lib" is the root __init__.
 LAYERS = (
-    ("runtime", "validation"),  # progress bars, checkpoints, stopping; argument checks: below everything
+    ("runtime", "validation", "parallel"),  # progress bars, checkpoints, stopping; argument checks; backends
     ("information",),  # exact quantities on probability tables
     ("datasets",),  # the 12-bit task and its splits, noisy p(y|x), digits, MNIST, toy problems
     ("estimators",),  # MI from samples (binning, KDE, KSG, Gaussian mixtures, plug-in entropy)

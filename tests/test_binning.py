@@ -157,3 +157,63 @@ def test_noisy_label_information_limits():
         noisy_label_information(cells, hard[:, :1])  # rows do not sum to 1
     with pytest.raises(ValueError):
         noisy_label_information(cells[:5], hard)
+
+
+# --------------------------------------------------------------------------------------------------
+# FixedBins: the binning of the trainer's jitted evaluation equals binned_mi bit for bit
+
+
+def _device_estimates(lens, t, y):
+    """FixedBins' device path on t (n_networks, n_samples, n_units), as train_ensemble runs it."""
+    import jax
+    import jax.numpy as jnp
+
+    n_classes = int(y.max()) + 1
+    words = jax.jit(jax.vmap(lambda h: lens.device_codes(h.T, n_classes)))(jnp.asarray(t))
+    return lens.from_device([np.asarray(w) for w in words], y, t.shape[-1])
+
+
+@pytest.mark.parametrize("n_bins, value_range, n_units, n_classes", [
+    (30, (-1.0, 1.0), 10, 2),    # the paper's first hidden layer: two uint32 words
+    (30, (-1.0, 1.0), 3, 2),     # a narrow layer: int32 codes
+    (30, (-1.0, 1.0), 1, 2),     # one unit: every cell counts, the edge values included
+    (100, (-1.0, 1.0), 7, 10),   # many bins, ten classes
+    (10, (0.0, 1.0), 4, 3),      # an edge at 0 and values below the range
+    (30, (-1.0, 1.0), 13, 2),    # too wide for exact codes: the cells come back and are hashed as binned_mi does
+    (2, (-0.5, 0.5), 40, 2),     # one interior cell, many units
+])
+def test_fixed_bins_device_path_equals_binned_mi_exactly(n_bins, value_range, n_units, n_classes):
+    from ipflow_lib.estimators import FixedBins
+
+    rng = np.random.default_rng(n_bins + n_units)
+    t = np.tanh(rng.normal(scale=2.0, size=(3, 4096, n_units))).astype(np.float32)
+    edges = np.linspace(*value_range, n_bins)
+    # values exactly on the edges (as float32) and one float32 step below them: where rounding decides the cell
+    t[1, :n_bins, 0] = edges.astype(np.float32)
+    below = np.nextafter(edges.astype(np.float32), np.float32(-np.inf))
+    tiny = np.finfo(np.float32).tiny  # below 0 the next float32 is subnormal, which XLA's CPU flushes to 0 (as its
+    below[np.abs(below) < tiny] = -tiny  # own activations are never subnormal): the smallest normal one instead
+    t[1, n_bins:2 * n_bins, 0] = below
+    t[2, :, :] = np.round(t[2] * 4) / 4  # many equal rows
+    y = rng.integers(0, n_classes, 4096)
+    lens = FixedBins(n_bins, value_range)
+    expected = binned_mi(t, y, n_bins, value_range)
+    got = _device_estimates(lens, t, y)
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(lens(t, y)[0], expected[0])  # the host call is binned_mi
+    if expected[0].min() < 11.5:  # not every row distinct: the check above has teeth, other edges change the numbers
+        assert not np.array_equal(_device_estimates(FixedBins(n_bins + 1, value_range), t, y)[0], expected[0])
+
+
+def test_fixed_bins_is_a_hashable_value_and_checks_its_settings():
+    from ipflow_lib.estimators import FixedBins
+
+    assert FixedBins(30) == FixedBins(30, (-1, 1)) and hash(FixedBins(30)) == hash(FixedBins(30, (-1.0, 1.0)))
+    assert FixedBins(30) != FixedBins(31) and "n_bins=30" in repr(FixedBins(30))
+    with pytest.raises(ValueError, match="n_bins"):
+        FixedBins(1)
+    with pytest.raises(ValueError):
+        FixedBins(30, (1.0, -1.0))
+    with pytest.raises(TypeError):
+        FixedBins("30")

@@ -16,7 +16,7 @@ from conftest import ROOT, toc_files
 from ipflow_lib import course, experiments
 from ipflow_lib.experiments import RunInfo
 
-NOT_IN_PLAN = {"intro", "chapters/00_instructor", "chapters/08_scorecard", "bibliography"}
+NOT_IN_PLAN = {"intro", "chapters/00_instructor", "chapters/08_scorecard", "bibliography", "chapters/running_at_scale"}
 EXERCISE_BODY = re.compile(r"^(`{3,})\{exercise\}[^\n]*\n:label:\s*(\S+)\n(.*?)^\1\s*$", re.S | re.M)
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```\s*$", re.S | re.M)
 EXERCISE = re.compile(r"^`{3,}\{exercise\}[^\n]*\n:label:\s*(\S+)", re.M)

@@ -44,7 +44,7 @@ def data():
 # SIGTERM: handled like Ctrl-C, through the command line
 # ---------------------------------------------------------------------------------------------------
 
-# The CLI on the information-plane experiment with TINY as its quick preset; every estimator call appends a
+# The CLI on the information-plane experiment with TINY as its quick preset; every binning of a layer appends a
 # line to MARKER (and sleeps SLOW seconds), so that the parent can stop it part way.
 CLI_CHILD = '''
 import os, sys, time
@@ -56,14 +56,14 @@ from ipflow_lib import cli
 from ipflow_lib.ensembles import TrainingSpec
 from ipflow_lib.experiments import information_plane as ip
 
-real = estimators.binned_mi
-def counted(t, y, **kw):
+real = estimators.FixedBins.from_device  # the binning of every layer at every logged epoch
+def counted(self, words, y, n_units):
     with open(os.environ["MARKER"], "a") as f:
         f.write("x\\n")
     time.sleep(float(os.environ["SLOW"]))
-    return real(t, y, **kw)
+    return real(self, words, y, n_units)
 
-estimators.binned_mi = counted
+estimators.FixedBins.from_device = counted
 ip.PRESETS["quick"] = ip.Config(training=TrainingSpec(hidden_widths=(5, 3), n_networks=2, n_epochs=30,
                                                       n_logged_points=12, batch_size=256), n_calls=1)
 start = time.perf_counter()

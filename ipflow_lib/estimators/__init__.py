@@ -7,6 +7,7 @@ has shape (n_samples,) with integer labels; X is uniform over the n_samples inpu
 bits unless ``base`` says otherwise.
 
 ``binned_mi``                 SZT17 binning (fixed, per-layer [min, max] range, or Saxe's bin size)
+``FixedBins``                 ``binned_mi`` with fixed edges, its cells and row codes computed in the trainer
 ``binned_mi_max_abs``         binning over each layer's [−max|t|, max|t|] range (ReLU)
 ``binned_mi_sweep``           binning under several bin counts / sizes at once
 ``layer_cells``, ``plugin_entropy``  a binned layer's cells, and the plug-in entropy of integer symbols
@@ -23,7 +24,7 @@ on I(X;Z), I(Z;Y) of a Gaussian mixture). The pairwise-distance bounds have one 
 :mod:`.pairwise`, which ``kde_*`` (equal variances) and ``mixture_information`` (any diagonal variances) share.
 """
 
-from .binning import binned_mi, digitize, layer_cells, noisy_label_information, plugin_entropy
+from .binning import FixedBins, binned_mi, digitize, layer_cells, noisy_label_information, plugin_entropy
 from .gaussian import (
     MixtureInformation,
     check_gaussian_moments,
@@ -41,6 +42,7 @@ from .sample_propagation import SPEstimate, mixture_entropy, sample_propagation_
 from .sweeps import binned_mi_max_abs, binned_mi_sweep, binned_pair_mi, binning_estimators, plugin_mi
 
 __all__ = [
+    "FixedBins",
     "KDEBounds",
     "MixtureInformation",
     "NoisyMIEstimate",

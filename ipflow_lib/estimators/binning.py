@@ -270,3 +270,109 @@ def noisy_label_information(cells, p_y_given_x, *, base: float = 2.0) -> np.ndar
         h_cond = -np.sum(np.where(q > 0, q * np.log(np.where(q > 0, q, 1.0)), 0.0), axis=1)
         out[i] = h_y - float(counts[used] @ h_cond) / n
     return np.clip(out, 0.0, None).reshape(cells.shape[:-1]) / scale
+
+
+class FixedBins:
+    """:func:`binned_mi` with fixed edges, as an estimator that :func:`ipflow_lib.ensembles.train_ensemble` runs
+    partly on the device: the bin cells and the codes of the binned rows are computed inside the jitted
+    evaluation of the logged epochs, so that only one integer per input and layer comes back to the host,
+    where the codes are sorted once for H(T) and H(T, Y) (SZT17 Sec. 3.2).
+
+    ``FixedBins(n_bins, value_range)(t, y)`` is ``binned_mi(t, y, n_bins, value_range)``, and the device path
+    gives the same numbers bit for bit: the cells are those of ``np.digitize(t, linspace(lo, hi, n_bins))``
+    (float32 activations compared with the float64 edges exactly; XLA's CPU backend treats subnormal numbers as 0,
+    and its own activations are never subnormal) and the codes are the same mixed-radix integers as
+    :func:`binned_mi`'s, so the sorted order and every sum are the same.
+
+    Parameters
+    ----------
+    n_bins : int ≥ 2 -- number of edges (30 in the paper)
+    value_range : (lo, hi), finite, lo < hi -- the fixed range of the edges, (−1, 1) for tanh
+    base : float -- logarithm base of the results (2: bits)
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`binned_mi` for these parameters.
+    """
+
+    def __init__(self, n_bins: int = 30, value_range: tuple[float, float] = (-1.0, 1.0), *, base: float = 2.0):
+        self.n_bins = _check_bins(n_bins, 2)
+        self.value_range = as_range("value_range", value_range)
+        log_base(base)  # checked
+        self.base = float(base)
+        edges = np.linspace(*self.value_range, self.n_bins)
+        up = edges.astype(np.float32)  # the smallest float32 ≥ each edge: t ≥ edge ⟺ t ≥ up for float32 t
+        up = np.where(up.astype(np.float64) < edges, np.nextafter(up, np.float32(np.inf)), up)
+        # E[c] ≤ t < E[c + 1] for the cell c = np.digitize(t, edges) in 0..n_bins
+        self._table = np.concatenate([[-np.inf], up, [np.inf]]).astype(np.float32)
+        n_symbols = self.n_bins + 1
+        self._units_per_word = max(int(np.floor(31.999 / np.log2(n_symbols))), 1)  # n_symbols**m < 2**32
+
+    def _key(self):
+        return (self.n_bins, self.value_range, self.base)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other._key() == self._key()
+
+    def __hash__(self):
+        return hash((type(self).__name__, self._key()))
+
+    def __repr__(self):
+        return f"FixedBins(n_bins={self.n_bins}, value_range={self.value_range}, base={self.base:g})"
+
+    def __call__(self, t, y) -> tuple[np.ndarray, np.ndarray]:
+        """``binned_mi(t, y, n_bins, value_range, base=base)``: t (..., n_samples, n_units) -> (i_xt, i_ty)."""
+        return binned_mi(t, y, self.n_bins, self.value_range, base=self.base)
+
+    def device_codes(self, t, n_classes: int) -> tuple:
+        """Inside a jitted JAX function: the binned rows of t (n_units, n_samples) float32 as uint32 words.
+
+        Returns a tuple of uint32 arrays (n_samples,), the mixed-radix code of the cells of consecutive groups
+        of units (each < 2**32), or, when :func:`binned_mi` would not use exact codes for ``n_classes`` labels
+        (wide layers: it hashes the rows), the cells themselves, a uint8/int16 array (n_units, n_samples).
+        """
+        import jax.numpy as jnp
+
+        lo, hi = self.value_range
+        n_units = t.shape[0]
+        guess = jnp.floor((t - np.float32(lo)) * np.float32((self.n_bins - 1) / (hi - lo)))
+        guess = jnp.clip(guess, -1, self.n_bins).astype(jnp.int32) + 1  # within one cell of the true one
+        table = jnp.asarray(self._table)
+        cells = guess - (t < table[guess]) + (t >= table[jnp.minimum(guess + 1, self.n_bins + 1)])
+        n_symbols = self.n_bins + 1
+        if not codes_are_exact(n_units, n_symbols, n_classes):
+            return (cells.astype(jnp.uint8 if n_symbols <= 256 else jnp.int16),)
+        words, m = [], self._units_per_word
+        cells = cells.astype(jnp.uint32)
+        for start in range(0, n_units, m):
+            word = cells[start]
+            for k in range(start + 1, min(start + m, n_units)):
+                word = word + cells[k] * jnp.uint32(n_symbols ** (k - start))
+            words.append(word)
+        return tuple(words)
+
+    def from_device(self, words, y, n_units: int) -> tuple[np.ndarray, np.ndarray]:
+        """I(X;T), I(T;Y) from :meth:`device_codes` of a layer, batched over networks: words are (n_networks,
+        n_samples) arrays (or cells (n_networks, n_units, n_samples)); y (n_samples,) labels, the same
+        n_classes = y.max() + 1 as on the device; n_units of the layer. Returns two arrays (n_networks,), equal
+        to :func:`binned_mi` on the layer's activations."""
+        y = np.asarray(y)
+        n_symbols = self.n_bins + 1
+        n_classes = int(y.max()) + 1 if y.size else 1
+        exact = codes_are_exact(n_units, n_symbols, n_classes)
+        if not exact:  # the cells of a wide layer: binned_mi's hash codes
+            symbols = np.swapaxes(np.asarray(words[0]), -1, -2).astype(np.int16)
+            codes_t, codes_ty = encode_rows(symbols, n_symbols, labels=y, n_classes=n_classes)
+        else:
+            n_units_word = self._units_per_word
+            code = np.asarray(words[0]).astype(np.int64)
+            for w, word in enumerate(words[1:], start=1):
+                code += np.asarray(word).astype(np.int64) * np.int64(n_symbols) ** (n_units_word * w)
+            codes_t, codes_ty = code, code * np.int64(n_classes) + y
+            if float(n_symbols) ** n_units * n_classes < 2**31:  # a narrow layer: int32 sorts twice as fast
+                codes_t, codes_ty = codes_t.astype(np.int32), codes_ty.astype(np.int32)
+        h_t, h_ty = joint_entropies(codes_t, codes_ty, n_classes, exact)
+        i_ty = np.clip(h_t + entropy_of_codes(y) - h_ty, 0.0, None)
+        scale = log_base(self.base)
+        return h_t / scale, i_ty / scale

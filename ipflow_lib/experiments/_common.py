@@ -40,7 +40,7 @@ DEFAULT_PRESET = "paper"
 
 PACKAGE = "ipflow_lib"
 #: Modules never part of a cache key: figures and the command line do not change the numbers.
-NOT_IN_KEY = ("ipflow_lib.plotting", "ipflow_lib.cli")
+NOT_IN_KEY = ("ipflow_lib.plotting", "ipflow_lib.cli", "ipflow_lib.parallel")  # how, not what, is computed
 _ROOT = Path(__file__).resolve().parents[1]  # the ipflow_lib folder
 
 C = TypeVar("C")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 import threading
 from collections.abc import Callable, Hashable, Sequence
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from ..ensembles import TrainingSpec
 from ..estimators import layer_cells
+from ..parallel import default_workers, run_jobs  # noqa: F401 - default_workers: kept importable from here
 from ._common import Checkpoint
 
 __all__: list[str] = []
@@ -84,48 +84,9 @@ def ceilings(X: np.ndarray, y: np.ndarray) -> dict[str, float]:
     return {"h_y": float(plugin_entropy(y)), "h_x": float(np.log2(X.shape[0]))}
 
 
-def default_workers(n_groups: int) -> int:
-    """Groups trained at the same time: one per CPU core, at most one per group.
-
-    The trainer runs each call on about one core (its operations are too small for XLA to split), and JAX
-    releases the GIL while it computes, so two groups in two threads take half the time on two cores.
-    """
-    try:
-        cores = len(os.sched_getaffinity(0))  # the cores this process may use (containers, taskset)
-    except AttributeError:  # not on every platform
-        cores = os.cpu_count() or 1
-    return max(1, min(n_groups, cores))
-
-
-def run_in_threads(jobs: Sequence[Callable[[threading.Event], None]], n_workers: int | None = None) -> None:
-    """Call ``job(stop)`` for every job, ``n_workers`` at a time in threads (None: :func:`default_workers`).
-
-    Jobs start in the given order (put the longest first). When a job raises, or the caller is interrupted
-    (Ctrl-C reaches only the main thread), ``stop`` is set so that the running jobs can save their progress
-    and return early (pass it on to :func:`ipflow_lib.ensembles.train_ensemble`), jobs not yet started
-    never start, and the first error is raised here. With one worker the jobs run one after the other in
-    the calling thread.
-    """
-    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-
-    stop = threading.Event()
-    workers = default_workers(len(jobs)) if n_workers is None else max(1, int(n_workers))
-    if workers == 1 or len(jobs) <= 1:
-        for job in jobs:
-            job(stop)
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(job, stop) for job in jobs]
-        try:
-            wait(futures, return_when=FIRST_EXCEPTION)
-            for future in futures:
-                if future.done() and future.exception() is not None:
-                    raise future.exception()  # the first error, with its traceback
-        except BaseException:
-            stop.set()  # the running jobs save their progress and stop; waiting ones never start
-            for future in futures:
-                future.cancel()
-            raise
+def _resumable_job(train: Callable, key: Hashable, sub: Checkpoint | None, stop) -> dict:
+    """One call of :func:`run_resumable` on a worker (module level, so that it pickles by reference)."""
+    return train(key, sub, stop)
 
 
 def run_resumable(
@@ -134,27 +95,36 @@ def run_resumable(
     train: Callable[[Hashable, Checkpoint | None, threading.Event], dict],
     n_workers: int | None = None,
 ) -> dict:
-    """``{key: train(key, sub_checkpoint, stop)}`` for every key, the calls run side by side (:func:`run_in_threads`).
+    """``{key: train(key, sub_checkpoint, stop)}`` for every key, the calls run side by side on the current
+    backend (:func:`ipflow_lib.parallel.run_jobs`: threads, or a Dask / Ray cluster).
 
     Each call gets its own checkpoint file beside ``checkpoint`` (``<stem>-<key>.pkl``) for its partial
-    progress, and a finished call's output is saved in ``checkpoint`` (under ``"done"``) at once, so an
-    interrupted run redoes only the unfinished calls. Keys start in the given order (put the longest first).
-    With ``checkpoint=None`` nothing is saved and ``sub_checkpoint`` is None.
+    progress, written by the worker (on a cluster the workers must see this disk), and a finished call's
+    output is saved by the caller in ``checkpoint`` (under ``"done"``) at once, so an interrupted run redoes
+    only the unfinished calls, from their own checkpoints. Keys start in the given order (put the longest
+    first). ``stop`` is a :class:`threading.Event` on threads, a :class:`ipflow_lib.parallel.StopFile`
+    (``<stem>.stop`` beside ``checkpoint``) on a cluster: pass it on to ``train_ensemble``. With
+    ``checkpoint=None`` nothing is saved and ``sub_checkpoint`` is None. Raises what
+    :func:`ipflow_lib.parallel.run_jobs` raises.
     """
     state = (checkpoint.load() if checkpoint is not None else None) or {}
     done = dict(state.get("done", {}))
-    lock = threading.Lock()
+    todo = [key for key in keys if key not in done]
 
-    def job(key: Hashable, stop: threading.Event) -> None:
-        sub = None if checkpoint is None else Checkpoint(checkpoint.path.with_name(f"{checkpoint.path.stem}-{key}.pkl"))
-        out = train(key, sub, stop)
-        with lock:
-            done[key] = out
-            if checkpoint is not None:
-                checkpoint.save({"done": dict(done)})
-                sub.clear()
+    def sub_of(key: Hashable) -> Checkpoint | None:
+        if checkpoint is None:
+            return None
+        return Checkpoint(checkpoint.path.with_name(f"{checkpoint.path.stem}-{key}.pkl"))
 
-    run_in_threads([functools.partial(job, key) for key in keys if key not in done], n_workers)
+    def finished(i: int, out: dict) -> None:  # in the calling process, as each call finishes
+        done[todo[i]] = out
+        if checkpoint is not None:
+            checkpoint.save({"done": dict(done)})
+            sub_of(todo[i]).clear()
+
+    stop_file = None if checkpoint is None else checkpoint.path.with_name(f"{checkpoint.path.stem}.stop")
+    run_jobs([functools.partial(_resumable_job, train, key, sub_of(key)) for key in todo], n_workers,
+             on_done=finished, stop_file=stop_file)
     return done
 
 
@@ -167,6 +137,7 @@ def train_groups(
     n_bins: int,
     checkpoint: Checkpoint | None,
     n_workers: int | None = None,
+    checkpoint_every_s: float = 60.0,
 ) -> list[dict[str, np.ndarray]]:
     """Train every group (one :func:`train_ensemble` call each) and return one dict of arrays per group.
 
@@ -179,17 +150,18 @@ def train_groups(
     epoch; ``output_prob`` (n, n_samples, n_classes) float32, the softmax output on every input at the last logged
     epoch; ``layer_widths`` (n_layers,). A group's ``batch_size`` (unless "sweep") replaces ``spec.batch_size``.
 
-    ``n_workers`` groups are trained at the same time, in threads (default :func:`default_workers`), the
-    largest first; a group's numbers do not depend on which others run beside it. Finished groups are saved
-    in ``checkpoint`` and running groups in sibling checkpoint files, so an interrupted sweep resumes where
-    it stopped and gives the same numbers. When one group fails or the sweep is interrupted (Ctrl-C), the
+    ``n_workers`` groups are trained at the same time on the current backend (:mod:`ipflow_lib.parallel`:
+    threads by default, :func:`ipflow_lib.parallel.default_workers` of them; or a Dask / Ray cluster), the
+    largest first; a group's numbers depend neither on which others run beside it nor on the backend.
+    Finished groups are saved in ``checkpoint`` and running groups in sibling checkpoint files (every
+    ``checkpoint_every_s`` seconds), so an interrupted sweep resumes where it stopped and gives the same
+    numbers. When one group fails or the sweep is interrupted (Ctrl-C), the
     groups running beside it stop at their next logged epoch and save their progress first.
     """
     from ..ensembles import train_ensemble
-    from ..estimators import binned_mi
+    from ..estimators import FixedBins
 
-    def binning(t, labels):
-        return binned_mi(t, labels, n_bins=n_bins, value_range=(-1.0, 1.0))
+    binning = FixedBins(n_bins, (-1.0, 1.0))  # binned_mi, its cells computed inside the trainer
 
     last = int(spec.logged_epochs[-1])
 
@@ -203,6 +175,7 @@ def train_groups(
             estimators={"binning": binning},
             record_epochs=[last],
             checkpoint=sub,
+            checkpoint_every_s=checkpoint_every_s,
             stop=stop,
             desc=group.desc,
         )

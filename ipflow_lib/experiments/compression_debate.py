@@ -323,18 +323,18 @@ def lens_agreement(layers) -> str:
 def _estimators(config: Config, lens: bool) -> tuple[dict, dict]:
     import functools
 
-    from ..estimators import binned_mi, binned_mi_max_abs, kde_estimators, noisy_estimators
+    from ..estimators import FixedBins, binned_mi_max_abs, kde_estimators, noisy_estimators
 
     kde_epochs = config.kde_epochs
     ests = {
-        f"bins{config.n_bins}": functools.partial(binned_mi, n_bins=config.n_bins, value_range=(-1.0, 1.0)),
+        f"bins{config.n_bins}": FixedBins(config.n_bins, (-1.0, 1.0)),
         f"adaptive{config.n_bins}": functools.partial(binned_mi_max_abs, n_bins=config.n_bins),
         **kde_estimators(config.noise_variance),
     }
     epochs = {"kde_upper": kde_epochs, "kde_lower": kde_epochs}
     if lens:
         for b in config.sweep_bins:
-            ests[f"bins{b}"] = functools.partial(binned_mi, n_bins=b, value_range=(-1.0, 1.0))
+            ests[f"bins{b}"] = FixedBins(b, (-1.0, 1.0))
         ests.update(noisy_estimators(config.noise_variance, n_inputs=config.noisy_inputs, seed=config.training.seed))
         epochs.update(noisy=kde_epochs, noisy_stderr=kde_epochs)
     return ests, epochs

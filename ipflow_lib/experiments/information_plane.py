@@ -201,14 +201,13 @@ def compute(config: Config, checkpoint: Checkpoint | None = None) -> Result:
     computation, public so that other experiments (``authors_run``) reuse it under their own cache name.
     ``checkpoint`` (None: none) saves finished trainer calls so that an interrupted run resumes."""
     from ..ensembles import train_ensemble
-    from ..estimators import binned_mi
+    from ..estimators import FixedBins
 
     spec = config.training
     X, y = tishby_12bit()
     train_mask, test_mask = train_test_masks(X.shape[0], config.train_fraction, spec.seeds)
 
-    def binning(t, labels):
-        return binned_mi(t, labels, n_bins=config.n_bins, value_range=(-1.0, 1.0))
+    binning = FixedBins(config.n_bins, (-1.0, 1.0))  # binned_mi, its cells computed in the trainer
 
     # A network's numbers depend only on its seed (up to float rounding), so the networks are split into
     # calls that run in threads, one per CPU core; the split is fixed by the config, not by the machine.

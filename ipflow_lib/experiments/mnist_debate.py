@@ -136,7 +136,7 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
     import functools
 
     from ..ensembles import train_ensemble
-    from ..estimators import binned_mi, binned_mi_max_abs, kde_estimators
+    from ..estimators import FixedBins, binned_mi_max_abs, kde_estimators
 
     X, y, train, test = mnist_inputs(config)
     regimes = {regime_name(a, b): (a, b) for a, b in config.regimes}
@@ -145,7 +145,7 @@ def _compute(config: Config, checkpoint: Checkpoint) -> Result:
     def train_regime(name: str, sub: Checkpoint, stop: threading.Event) -> dict:
         activation, batch = regimes[name]
         estimators = {
-            f"bins{config.n_bins}": functools.partial(binned_mi, n_bins=config.n_bins, value_range=(-1.0, 1.0)),
+            f"bins{config.n_bins}": FixedBins(config.n_bins, (-1.0, 1.0)),
             f"adaptive{config.n_bins}": functools.partial(binned_mi_max_abs, n_bins=config.n_bins),
             **kde_estimators(config.noise_variance),
         }

@@ -1,0 +1,251 @@
+"""Sweeps on threads, Dask or Ray (ipflow_lib.parallel): the same numbers bit for bit on every backend, the
+first error and Ctrl-C stop the running calls (across processes too), an interrupted cluster run resumes
+from its checkpoints to the same numbers, and the command line checks --backend / --scheduler."""
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from ipflow_lib import cli, parallel
+from ipflow_lib.datasets import tishby_12bit, train_test_masks
+from ipflow_lib.ensembles import TrainingSpec
+from ipflow_lib.experiments._sweep import GroupSpec, train_groups
+from ipflow_lib.runtime import Checkpoint
+
+SPEC = TrainingSpec(hidden_widths=(6, 4, 3), n_epochs=300, n_logged_points=30, batch_size=256, learning_rate=3e-3,
+                    n_networks=2)
+LONG = SPEC.replace(n_epochs=1200, n_logged_points=100)  # long enough to interrupt while it runs
+
+
+def sweep(spec, checkpoint=None, n_workers=None, every_s=60.0):
+    """A small training-size sweep: three groups of two networks (30 %, 50 %, 70 % training sets)."""
+    X, y = tishby_12bit()
+    seeds = np.arange(2)
+    groups = []
+    for fraction in (0.3, 0.5, 0.7):
+        train, test = train_test_masks(X.shape[0], fraction, seeds)
+        groups.append(GroupSpec(train_mask=train, test_mask=test, seeds=seeds, hidden_widths=spec.hidden_widths,
+                                desc=f"train {fraction:.0%}"))
+    return train_groups(X, y, groups, spec, n_bins=30, checkpoint=checkpoint, n_workers=n_workers,
+                        checkpoint_every_s=every_s)
+
+
+def assert_same(a, b):
+    assert len(a) == len(b)
+    for ga, gb in zip(a, b, strict=True):
+        assert ga.keys() == gb.keys()
+        for key in ga:
+            np.testing.assert_array_equal(ga[key], gb[key], err_msg=key)  # bitwise, not approximately
+
+
+@pytest.fixture(scope="module")
+def reference():
+    with parallel.use_backend("threads"):
+        return sweep(SPEC, n_workers=2)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed (requirements.txt)")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as local:
+        yield local
+
+
+# ---------------------------------------------------------------------------------------------------
+# choosing the backend
+# ---------------------------------------------------------------------------------------------------
+
+def test_the_backend_comes_from_the_setter_else_the_environment(monkeypatch):
+    monkeypatch.delenv(parallel.BACKEND_ENV, raising=False)
+    monkeypatch.delenv(parallel.SCHEDULER_ENV, raising=False)
+    assert parallel.current_backend() == ("threads", None)
+    monkeypatch.setenv(parallel.BACKEND_ENV, "dask")
+    monkeypatch.setenv(parallel.SCHEDULER_ENV, "tcp://10.0.0.1:8786")
+    assert parallel.current_backend() == ("dask", "tcp://10.0.0.1:8786")
+    with parallel.use_backend("threads"):
+        assert parallel.current_backend() == ("threads", None)
+    assert parallel.current_backend() == ("dask", "tcp://10.0.0.1:8786")
+    monkeypatch.setenv(parallel.BACKEND_ENV, "spark")
+    with pytest.raises(ValueError, match=r"\$IPFLOW_BACKEND='spark'"):
+        parallel.current_backend()
+    for bad, words in (({"name": "mpi"}, "one of threads, dask, ray"),
+                       ({"name": "threads", "scheduler": "tcp://h:1"}, "needs the dask or ray"),
+                       ({"name": "dask", "scheduler": "my cluster"}, "not a dask address"),
+                       ({"name": "dask", "scheduler": "tcp://host"}, "not a dask address")):
+        with pytest.raises(ValueError, match=words):
+            parallel.check_backend(**bad)
+    assert parallel.check_backend("ray", "auto") == ("ray", "auto")
+
+
+# ---------------------------------------------------------------------------------------------------
+# threads: the behaviour of the old runner
+# ---------------------------------------------------------------------------------------------------
+
+def test_threads_start_in_order_raise_the_first_error_and_stop_the_running_jobs():
+    started, saw_stop, lock = [], [], threading.Lock()
+
+    def job(i):
+        def run(stop):
+            with lock:
+                started.append(i)
+            if i == 1:
+                time.sleep(0.2)
+                raise ValueError("group 1 diverged")
+            for _ in range(200):  # a long job: stops when told to
+                if stop.is_set():
+                    saw_stop.append(i)
+                    raise RuntimeError("stopped")  # what TrainingStopped does
+                time.sleep(0.05)
+            return i
+        return run
+
+    with parallel.use_backend("threads"), pytest.raises(ValueError, match="group 1 diverged"):
+        parallel.run_jobs([job(i) for i in range(4)], n_workers=2)
+    assert started == [0, 1]  # in the given order; jobs 2 and 3 never started
+    assert saw_stop == [0]
+
+
+def test_one_worker_runs_in_the_calling_thread_and_reports_each_finished_job():
+    threads, done = [], []
+
+    def job(i):
+        def run(stop):
+            threads.append(threading.current_thread())
+            return i * i
+        return run
+
+    with parallel.use_backend("threads"):
+        assert parallel.run_jobs([job(i) for i in range(3)], n_workers=1,
+                                 on_done=lambda i, out: done.append((i, out))) == [0, 1, 4]
+    assert set(threads) == {threading.main_thread()} and done == [(0, 0), (1, 1), (2, 4)]
+    with pytest.raises(ValueError, match="n_workers"):
+        parallel.run_jobs([job(0)], n_workers=0)
+
+
+def test_the_thread_count_does_not_change_the_numbers(reference):
+    with parallel.use_backend("threads"):
+        assert_same(sweep(SPEC, n_workers=1), reference)
+
+
+# ---------------------------------------------------------------------------------------------------
+# dask: a real local cluster of two worker processes
+# ---------------------------------------------------------------------------------------------------
+
+def test_a_dask_sweep_gives_the_threads_numbers_bit_for_bit(cluster, reference):
+    with parallel.use_backend("dask", cluster.scheduler_address):
+        assert_same(sweep(SPEC), reference)
+
+
+def test_a_worker_error_reaches_the_driver_with_its_traceback_and_stops_the_others(cluster, tmp_path):
+    marker = tmp_path / "stopped"
+
+    def job(i):
+        def run(stop):
+            if i == 0:
+                time.sleep(0.5)
+                raise ValueError(f"bad group {i}")
+            for _ in range(600):
+                if stop.is_set():  # a StopFile: the other process set it
+                    marker.write_text(type(stop).__name__)
+                    raise RuntimeError("stopped")
+                time.sleep(0.05)
+            return i
+        return run
+
+    with parallel.use_backend("dask", cluster.scheduler_address), pytest.raises(ValueError, match="bad group 0") as err:
+        parallel.run_jobs([job(0), job(1)], stop_file=tmp_path / "run.stop")
+    assert any("traceback on the worker" in note for note in err.value.__notes__)
+    assert marker.read_text() == "StopFile"
+    assert not (tmp_path / "run.stop").exists()  # removed after the run
+
+
+def interrupt_when(condition, timeout=120.0):
+    """Send SIGINT (Ctrl-C) to this process once ``condition()`` holds, from a background thread."""
+    def watch():
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and not condition():
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_ctrl_c_stops_the_dask_workers_and_the_rerun_resumes_to_the_same_numbers(cluster, tmp_path):
+    with parallel.use_backend("threads"):
+        expected = sweep(LONG, n_workers=2)
+    ckpt = Checkpoint(tmp_path / "sweep.pkl")
+    subs = lambda: sorted(tmp_path.glob("sweep-*.pkl"))  # noqa: E731 - the running groups' own checkpoints
+    with parallel.use_backend("dask", cluster.scheduler_address):
+        watcher = interrupt_when(lambda: len(subs()) >= 2)
+        tic = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            sweep(LONG, checkpoint=ckpt, every_s=0.0)  # a save after every logged epoch
+        watcher.join()
+        saved = {p.name: Checkpoint(p).load() for p in subs()}
+        assert saved, "the stopped workers left no checkpoint"
+        assert all(0 < state["epoch"] < LONG.n_epochs for state in saved.values()), saved.keys()
+        assert not (tmp_path / "sweep.stop").exists()
+        # the workers stopped (their checkpoints no longer change) before run_jobs returned
+        stamps = {p: p.stat().st_mtime_ns for p in subs()}
+        time.sleep(1.0)
+        assert stamps == {p: p.stat().st_mtime_ns for p in subs()}
+        resumed = sweep(LONG, checkpoint=ckpt, every_s=0.0)
+    assert time.monotonic() - tic < 110
+    assert_same(resumed, expected)
+    assert subs() == [] and set(ckpt.load()["done"]) == {0, 1, 2}
+
+
+# ---------------------------------------------------------------------------------------------------
+# ray
+# ---------------------------------------------------------------------------------------------------
+
+def test_a_ray_sweep_gives_the_threads_numbers(reference):
+    ray = pytest.importorskip("ray", reason="ray is not installed (optional extra: pip install 'ipflow[ray]'); "
+                                            "requirements.txt leaves it out, it is too big for CI")
+    ray.init(num_cpus=2, include_dashboard=False)
+    try:
+        with parallel.use_backend("ray"):
+            assert_same(sweep(SPEC), reference)
+    finally:
+        ray.shutdown()
+
+
+# ---------------------------------------------------------------------------------------------------
+# the command line
+# ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, env, words", [
+    (["--backend", "spark"], {}, ["backend must be one of threads, dask, ray", "'spark'"]),
+    (["--backend", "threads", "--scheduler", "tcp://h:8786"], {}, ["needs the dask or ray backend"]),
+    (["--backend", "dask", "--scheduler", "my laptop"], {}, ["not a dask address"]),
+    (["--scheduler", "tcp://h:8786"], {}, ["needs the dask or ray backend"]),
+    ([], {"IPFLOW_BACKEND": "mpi"}, ["$IPFLOW_BACKEND='mpi'"]),
+])
+def test_bad_backends_exit_2_with_one_line_before_anything_runs(args, env, words, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("IPFLOW_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv(parallel.BACKEND_ENV, raising=False)
+    monkeypatch.delenv(parallel.SCHEDULER_ENV, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["run", "information-plane", "--preset", "quick", *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ipflow: "), err
+    for word in words:
+        assert word in err[0], (word, err[0])
+    assert not (tmp_path / "cache").exists()  # checked before the cache folder was even made
+
+
+def test_a_backend_that_is_not_installed_says_how_to_install_it(capsys, monkeypatch, tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is not None:
+        pytest.skip("ray is installed here")
+    monkeypatch.setenv("IPFLOW_CACHE", str(tmp_path / "cache"))
+    assert cli.main(["run", "information-plane", "--backend", "ray"]) == 2
+    assert "pip install 'ipflow[ray]'" in capsys.readouterr().err
