@@ -433,9 +433,9 @@ def test_training_log_checkpoint_round_trip(tmp_path):
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "linear"])
 def test_hand_written_gradient_equals_autodiff(data, activation):
-    """The trainer's forward and backward pass by hand (samples as the last axis) against jax.grad of the cross
-    entropy of :func:`forward`, on one full-batch SGD step; relu includes the all-zero input, where z = 0 at b = 0
-    and JAX's derivative of maximum(z, 0) is 1/2."""
+    """The trainer's gradient (tanh: forward and backward by hand, samples as the last axis; relu, linear: autodiff
+    with a one-hot cross entropy) against jax.grad of the cross entropy of :func:`forward`, on one full-batch SGD
+    step; the all-zero input is in the training set, where z = 0 at b = 0 (JAX's derivative of maximum(z, 0): 1/2)."""
     import jax
     import jax.numpy as jnp
 
