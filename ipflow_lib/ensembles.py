@@ -422,7 +422,7 @@ class CompiledTrainer:
 
         te_count = np.maximum(test_mask.sum(axis=1, keepdims=True), 1)
         return {
-            "X": jnp.asarray(X), "XT": jnp.asarray(np.ascontiguousarray(X.T)), "y": jnp.asarray(y),
+            "XT": jnp.asarray(np.ascontiguousarray(X.T)), "y": jnp.asarray(y),
             "mask": jnp.asarray(train_mask),
             "n_train": jnp.asarray(train_mask.sum(axis=1)),
             "base_order": jnp.asarray(np.argsort(~train_mask, axis=1, kind="stable").astype(np.int32)),
@@ -501,22 +501,28 @@ def compile_trainer(spec: TrainingSpec, layer_sizes: Sequence[int], n_samples: i
     noise = float(spec.hidden_noise_std)
     classes = jnp.arange(layer_sizes[-1], dtype=jnp.int32)
 
+    def hidden_t(params, h, key=None):
+        """The hidden layers of one network on inputs h (n_inputs, n): a list of (input, z, a = σ(z)) per layer,
+        samples as the last axis, and the last one's output; with a ``key`` (training a noisy network) the next
+        layer's input is a + β Z, Z drawn as (n, units), as :func:`forward` draws it."""
+        hidden = []
+        for k, (w, b) in enumerate(params[:-1]):
+            z = _dense_t(w, h) + b[:, None]
+            a = _activate(z, activation)
+            hidden.append((h, z, a))
+            h = a
+            if noise > 0 and key is not None:
+                h = h + noise * jax.random.normal(jax.random.fold_in(key, k), h.shape[::-1], h.dtype).T
+        return hidden, h
+
     def batch_gradient(flat, idx, weight, XT, y, key=None):
         """∇ of Σ_b weight_b · cross entropy_b over one mini-batch (indices idx (batch,)), by hand: forward and
         backward with the samples as the last axis, (units, batch), so that every small layer is a fused
         elementwise loop (see :func:`_dense_t`). Returns the flat gradient, ordered as ``ravel_pytree``."""
         params = unravel(flat)
-        h = XT[:, idx]  # (n_inputs, batch)
-        inputs, slopes = [], []
-        for k, (w, b) in enumerate(params[:-1]):
-            inputs.append(h)
-            z = _dense_t(w, h) + b[:, None]
-            a = _activate(z, activation)
-            slopes.append(_slope(z, a, activation))
-            h = a
-            if noise > 0:  # drawn as (batch, units), as forward() draws it; the slope is that of the activation
-                h = h + noise * jax.random.normal(jax.random.fold_in(key, k), h.shape[::-1], h.dtype).T
-        inputs.append(h)
+        hidden, h = hidden_t(params, XT[:, idx], key)  # (n_inputs, batch) in
+        inputs = [x for x, _, _ in hidden] + [h]
+        slopes = [_slope(z, a, activation) for _, z, a in hidden]
         w, b = params[-1]
         logits = _dense_t(w, h) + b[:, None]  # (n_classes, batch)
         p = jax.nn.softmax(logits, axis=0)
@@ -611,10 +617,8 @@ def compile_trainer(spec: TrainingSpec, layer_sizes: Sequence[int], n_samples: i
         """Every layer of one network on all inputs, (units, n_samples) each (hidden, then the softmax output),
         and the logits (n_classes, n_samples): :func:`forward` with the samples as the last axis."""
         params = unravel(flat)
-        layers, h = [], XT
-        for w, b in params[:-1]:
-            h = _activate(_dense_t(w, h) + b[:, None], activation)
-            layers.append(h)
+        hidden, h = hidden_t(params, XT)
+        layers = [a for _, _, a in hidden]
         w, b = params[-1]
         logits = _dense_t(w, h) + b[:, None]
         layers.append(jax.nn.softmax(logits, axis=0))
