@@ -1,9 +1,11 @@
-"""Command line: ``ipflow list``, ``ipflow run EXPERIMENT [--preset paper|quick] [--backend threads|dask|ray
+"""Command line: ``ipflow list``, ``ipflow run EXPERIMENT [--preset paper|quick|NAME] [--backend threads|dask|ray
 [--scheduler ADDRESS]]``, ``ipflow cache clear``.
 
 Everything a run needs is checked before anything is computed: every experiment name (a typo in the
-second of two names fails at once), the preset (``--preset`` or ``$IPFLOW_PRESET``) and the cache folder
-(``$IPFLOW_CACHE``: not empty, not under a regular file, writable; a relative path is resolved once against
+second of two names fails at once), the preset (``--preset`` or ``$IPFLOW_PRESET``: ``paper`` or ``quick``,
+or with ``--preset`` a control that every named experiment defines, such as ``paper-text`` of ``depth`` and
+``information-plane``, the settings of the paper's text that the chapters rerun beside the paper's code) and the
+cache folder (``$IPFLOW_CACHE``: not empty, not under a regular file, writable; a relative path is resolved once against
 the working directory, and the command says so), and where the trainer calls run (``--backend`` /
 ``$IPFLOW_BACKEND``, ``--scheduler`` / ``$IPFLOW_SCHEDULER``, see :mod:`ipflow_lib.parallel`: a known
 backend, a scheduler address only with dask or ray, the backend's package installed). A bad one prints one
@@ -48,7 +50,17 @@ def _names(requested: list[str]) -> list[str]:
     return [name.replace("_", "-") for name in requested]
 
 
-def _preset(preset: str | None) -> str:
+def _preset(preset: str | None, modules: dict) -> str:
+    """``paper`` or ``quick`` (from ``preset`` or ``$IPFLOW_PRESET``), or a further preset that every module
+    of ``modules`` (name -> module) has in its ``PRESETS``, such as ``paper-text``."""
+    if preset is not None and preset not in experiments.PRESET_NAMES:
+        lacking = [name for name, module in modules.items() if preset not in module.PRESETS]
+        if not lacking:
+            return preset
+        having = [name for name in experiments.available() if preset in experiments.get(name).PRESETS]
+        raise _UsageError(f"unknown preset {preset!r} for {', '.join(lacking)}; every experiment has "
+                          f"{' and '.join(experiments.PRESET_NAMES)}"
+                          + (f", and {preset!r} is a preset of {', '.join(having)} only" if having else ""))
     try:
         return experiments.preset_name(preset)
     except ValueError as err:
@@ -83,10 +95,11 @@ def _cache_folder(create: bool) -> str:
 def _run(names: list[str], preset: str | None, backend: str | None = None, scheduler: str | None = None) -> int:
     """Run (or load) each named experiment with the preset's config, passed explicitly to its ``run``, its
     trainer calls on ``backend`` (see :func:`_backend`)."""
-    names, preset = _names(names), _preset(preset)
+    names = _names(names)
+    modules = [experiments.get(name) for name in names]  # names are checked: these only import
+    preset = _preset(preset, dict(zip(names, modules, strict=True)))
     backend, scheduler = _backend(backend, scheduler)
     folder = _cache_folder(create=True)
-    modules = [experiments.get(name) for name in names]  # names are checked: these only import
     runtime.set_progress(sys.stderr.isatty())  # bars on a terminal, unless $IPFLOW_PROGRESS says otherwise
     try:
         with runtime.sigterm_as_interrupt(), parallel.use_backend(backend, scheduler):
@@ -138,8 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list", help="list the experiments")
     run = sub.add_parser("run", help="run (or load from the cache) one experiment, or 'all'")
     run.add_argument("experiment", nargs="+", help="experiment name(s) from `ipflow list`, or 'all'")
-    run.add_argument("--preset", choices=experiments.PRESET_NAMES, default=None,
-                     help="default: $IPFLOW_PRESET, else 'paper'")
+    run.add_argument("--preset", default=None, metavar="|".join(experiments.PRESET_NAMES) + "|NAME",
+                     help="default: $IPFLOW_PRESET, else 'paper'; NAME: a further preset of the named "
+                          "experiments, e.g. paper-text of depth and information-plane")
     run.add_argument("--backend", default=None, metavar="|".join(parallel.BACKENDS),
                      help="where the trainer calls run (default: $IPFLOW_BACKEND, else threads)")
     run.add_argument("--scheduler", default=None, metavar="ADDRESS",

@@ -131,6 +131,8 @@ PRESETS = {
     "paper": Config(),
     "quick": Config(sweep=training_size.PRESETS["quick"], bound=ib_bound.PRESETS["quick"]),
 }
+#: The final layers of chapter 3's equal-steps control (:data:`training_size.PRESETS` ``["equal-steps"]``).
+PRESETS["equal-steps"] = Config(sweep=training_size.PRESETS["equal-steps"], bound=ib_bound.PRESETS["paper"])
 
 
 @dataclasses.dataclass

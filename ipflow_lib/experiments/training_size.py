@@ -47,8 +47,8 @@ from ..ensembles import TrainingSpec
 from ._common import RunInfo, cached_run, select_config
 from ._sweep import Curves, ceilings, check_training
 
-__all__ = ["Config", "PRESETS", "Result", "batch_phrase", "batch_sizes", "equal_steps_batch", "equal_steps_control",
-           "run", "steps_per_epoch"]
+__all__ = ["EQUAL_STEPS_FRACTIONS", "EQUAL_STEPS_NETWORKS", "Config", "PRESETS", "Result", "batch_phrase",
+           "batch_sizes", "equal_steps_batch", "equal_steps_control", "run", "steps_per_epoch"]
 
 VECTORISE = ("all", "by_batches", "per_size")
 
@@ -333,6 +333,14 @@ def equal_steps_control(config: Config, train_fractions: tuple[float, ...] | Non
     n = config.training.n_networks if n_networks is None else min(int(n_networks), config.training.n_networks)
     training = config.training.replace(n_networks=n)
     return dataclasses.replace(config, train_fractions=fractions, training=training, equal_steps=k)
+
+
+#: The sizes and networks of the equal-steps control that chapter 3 reruns beside the sweep.
+EQUAL_STEPS_FRACTIONS = (0.05, 0.45, 0.85)
+EQUAL_STEPS_NETWORKS = 10
+#: That control of the ``paper`` sweep, a preset so that ``make book`` computes it before the chapters run
+#: (``ipflow run ib-layers --preset equal-steps`` computes both it and its final layers against the IB bound).
+PRESETS["equal-steps"] = equal_steps_control(PRESETS["paper"], EQUAL_STEPS_FRACTIONS, EQUAL_STEPS_NETWORKS)
 
 
 def batch_phrase(n_train: int, batch_size: int | None) -> str:
