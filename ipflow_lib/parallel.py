@@ -26,6 +26,11 @@ see (same machine or a shared disk: the checkpoints need one anyway). When a cal
 interrupted (Ctrl-C, SIGTERM through :func:`ipflow_lib.runtime.sigterm_as_interrupt`), ``stop`` is set:
 running calls save their checkpoint and return, calls not yet started never start, and :func:`run_jobs`
 waits for them before it raises the first error (or the interruption). A second Ctrl-C stops waiting.
+
+A worker process that dies (killed, out of memory) fails its call on the cluster's terms: Dask retries it on
+another worker (``distributed.scheduler.allowed-failures`` times, 3 by default), where it resumes from the
+checkpoint the dead one left, so the run finishes with the same numbers; past that limit :func:`run_jobs`
+raises the cluster's error (``KilledWorker``) with a note that says to rerun.
 """
 
 from __future__ import annotations
@@ -202,6 +207,11 @@ def _dask_config(scheduler: str | None, n_workers: int | None, n_jobs: int) -> I
         yield {"backend": "dask", "client": client, "n_jobs": workers}
 
 
+
+#: The errors of a cluster whose worker process died while running a call.
+_LOST_WORKER = ("KilledWorker", "WorkerCrashedError", "RayActorError", "NodeDiedError")
+
+
 @contextlib.contextmanager
 def _ray_config(scheduler: str | None, n_workers: int | None, n_jobs: int) -> Iterator[dict]:
     import ray
@@ -284,10 +294,21 @@ def run_jobs(
         import joblib
 
         try:
-            with config as settings, joblib.parallel_config(**settings):
-                calls = (joblib.delayed(_call)(i, job, stop, remote) for i, job in enumerate(jobs))
-                for item in joblib.Parallel(return_as="generator_unordered", batch_size=1)(calls):
-                    results.put(item)
+            with config as settings:
+                try:
+                    with joblib.parallel_config(**settings):
+                        calls = (joblib.delayed(_call)(i, job, stop, remote) for i, job in enumerate(jobs))
+                        # ray's joblib backend has no generator: its outputs come at the end (each call
+                        # still saves its own checkpoints as it goes)
+                        order = "list" if name == "ray" else "generator_unordered"
+                        for item in joblib.Parallel(return_as=order, batch_size=1)(calls):
+                            results.put(item)
+                except BaseException as err:
+                    if type(err).__name__ in _LOST_WORKER:
+                        err.add_note("a worker process died while it ran a call (killed, or out of memory) more "
+                                     "often than the cluster retries it: finished calls are saved and the others "
+                                     "left checkpoints; rerun the same command to resume from them")
+                    raise
         except BaseException as err:  # noqa: BLE001 - the backend itself failed: the caller raises it
             results.put((-1, _FAILED, err))
         finally:

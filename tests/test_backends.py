@@ -164,6 +164,12 @@ def test_a_worker_error_reaches_the_driver_with_its_traceback_and_stops_the_othe
     assert not (tmp_path / "run.stop").exists()  # removed after the run
 
 
+@pytest.fixture(scope="module")
+def long_reference():
+    with parallel.use_backend("threads"):
+        return sweep(LONG, n_workers=2)
+
+
 def interrupt_when(condition, timeout=120.0):
     """Send SIGINT (Ctrl-C) to this process once ``condition()`` holds, from a background thread."""
     def watch():
@@ -176,9 +182,8 @@ def interrupt_when(condition, timeout=120.0):
     return thread
 
 
-def test_ctrl_c_stops_the_dask_workers_and_the_rerun_resumes_to_the_same_numbers(cluster, tmp_path):
-    with parallel.use_backend("threads"):
-        expected = sweep(LONG, n_workers=2)
+def test_ctrl_c_stops_the_dask_workers_and_the_rerun_resumes_to_the_same_numbers(cluster, long_reference, tmp_path):
+    expected = long_reference
     ckpt = Checkpoint(tmp_path / "sweep.pkl")
     subs = lambda: sorted(tmp_path.glob("sweep-*.pkl"))  # noqa: E731 - the running groups' own checkpoints
     with parallel.use_backend("dask", cluster.scheduler_address):
@@ -201,13 +206,44 @@ def test_ctrl_c_stops_the_dask_workers_and_the_rerun_resumes_to_the_same_numbers
     assert subs() == [] and set(ckpt.load()["done"]) == {0, 1, 2}
 
 
+def test_a_killed_dask_worker_leaves_a_checkpoint_from_which_its_call_finishes_with_the_same_numbers(
+        long_reference, tmp_path):
+    """SIGKILL one of two worker processes while both are inside their groups (each has saved a checkpoint):
+    Dask reruns the lost call (``allowed-failures``, 3 by default), which resumes from the checkpoint the dead
+    worker left, and the run ends with the numbers of a run that was never interrupted, bit for bit."""
+    distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed (requirements.txt)")
+
+    ckpt = Checkpoint(tmp_path / "sweep.pkl")
+    subs = lambda: sorted(tmp_path.glob("sweep-*.pkl"))  # noqa: E731 - the running groups' own checkpoints
+    seen = {}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as local, distributed.Client(local) as client:
+        victim = next(iter(client.run(os.getpid).values()))  # a worker process (each runs a group)
+
+        def kill():
+            end = time.monotonic() + 120
+            while time.monotonic() < end and len(subs()) < 2:  # both workers are inside their groups
+                time.sleep(0.05)
+            seen.update({p.name: Checkpoint(p).load()["epoch"] for p in subs()})
+            os.kill(victim, signal.SIGKILL)
+
+        killer = threading.Thread(target=kill, daemon=True)
+        killer.start()
+        with parallel.use_backend("dask", local.scheduler_address):
+            result = sweep(LONG, checkpoint=ckpt, every_s=0.0)
+        killer.join()
+    assert len(seen) >= 2 and all(0 < epoch < LONG.n_epochs for epoch in seen.values()), seen
+    assert_same(result, long_reference)
+    assert subs() == [] and set(ckpt.load()["done"]) == {0, 1, 2}
+
+
 # ---------------------------------------------------------------------------------------------------
 # ray
 # ---------------------------------------------------------------------------------------------------
 
 def test_a_ray_sweep_gives_the_threads_numbers(reference):
-    ray = pytest.importorskip("ray", reason="ray is not installed (optional extra: pip install 'ipflow[ray]'); "
-                                            "requirements.txt leaves it out, it is too big for CI")
+    ray = pytest.importorskip("ray", reason="ray is not installed (requirements.txt pins it; optional "
+                                            "extra: pip install 'ipflow[ray]')")
     ray.init(num_cpus=2, include_dashboard=False)
     try:
         with parallel.use_backend("ray"):

@@ -61,6 +61,22 @@ def test_information_plane_result_and_cache():
     assert "loaded from the cache" in second.info.describe()
 
 
+def test_a_result_computed_beside_other_experiments_says_so(monkeypatch):
+    """``make book`` runs JOBS experiments at once and sets $IPFLOW_PROCESSES: their times are measured under
+    each other's load, and the chapter's line says so; alone (unset, or nonsense) it says nothing of the kind."""
+    from ipflow_lib.experiments import ib_bound
+
+    config = ib_bound.Config(n_betas=12)
+    monkeypatch.setenv("IPFLOW_PROCESSES", "2")
+    shared = ib_bound.run(config)
+    assert shared.info.processes == 2
+    assert "computed in this build, one of 2 experiments computed at once on this machine" in shared.info.describe()
+    for value in ("", "zero", "0"):
+        monkeypatch.setenv("IPFLOW_PROCESSES", value)
+        alone = ib_bound.run(dataclasses.replace(config, n_betas=13 + len(value)))
+        assert alone.info.processes == 1 and "at once" not in alone.info.describe()
+
+
 def test_information_plane_summary_is_the_numbers_of_the_arrays():
     r = ip.run(TINY)
     summary = r.summary()

@@ -35,6 +35,9 @@ from ..runtime import Checkpoint, Terminated, progress, sigterm_as_interrupt, te
 
 PRESET_ENV = "IPFLOW_PRESET"
 CACHE_ENV = "IPFLOW_CACHE"
+#: How many experiment processes run at once on this machine (``make book`` sets it to its ``JOBS``), so
+#: that a result computed beside others says its time was measured under their load.
+PROCESSES_ENV = "IPFLOW_PROCESSES"
 PRESET_NAMES = ("paper", "quick")
 DEFAULT_PRESET = "paper"
 
@@ -345,7 +348,9 @@ class RunInfo:
     ``source_hash`` is :func:`source_hash` of the experiment's module: it changes exactly when the result
     is recomputed because a source it depends on changed. ``elapsed_s`` counts every run that built the
     result, interrupted ones included. ``recomputed`` is empty, or why a cache entry that existed was not
-    used (it was corrupt).
+    used (it was corrupt). ``processes`` is how many experiment processes ran at once on the machine while it
+    was computed (``$IPFLOW_PROCESSES``, 1 when unset): above 1, ``elapsed_s`` was measured under the others'
+    load, and a run alone takes less.
     """
 
     experiment: str
@@ -355,6 +360,7 @@ class RunInfo:
     created: str
     from_cache: bool = False
     recomputed: str = ""
+    processes: int = 1
 
     def describe(self) -> str:
         """One line for a chapter: preset, compute time, and whether it was loaded from the cache."""
@@ -367,6 +373,8 @@ class RunInfo:
             where = f"recomputed in this build because {self.recomputed}"
         else:
             where = "computed in this build"
+        if self.processes > 1:
+            where += f", one of {self.processes} experiments computed at once on this machine"
         return (
             f"Experiment `{self.experiment}` with {preset}: {took} of computation "
             f"({where}, library sources {self.source_hash})."
@@ -406,6 +414,12 @@ def _earlier_elapsed(checkpoint: Checkpoint, state: dict | None) -> float:
     return saved
 
 
+def _processes() -> int:
+    """``$IPFLOW_PROCESSES`` as an int ≥ 1 (unset, empty or not a positive integer: 1)."""
+    value = os.environ.get(PROCESSES_ENV, "").strip()
+    return int(value) if value.isdigit() and int(value) >= 1 else 1
+
+
 def _execute(key: str, experiment: str, sources: str, config: Any, compute: Callable, presets: Mapping | None):
     """``compute(config, checkpoint)`` plus provenance. On an interruption (Ctrl-C, SIGTERM, an error) the
     time spent so far is written beside the checkpoint, so that the resumed result reports all of it."""
@@ -426,6 +440,7 @@ def _execute(key: str, experiment: str, sources: str, config: Any, compute: Call
         source_hash=sources,
         elapsed_s=time.perf_counter() - checkpoint.clock_start,
         created=time.strftime("%Y-%m-%d %H:%M:%S"),
+        processes=_processes(),
     )
     checkpoint.clear()
     try:
