@@ -23,15 +23,22 @@ ROLE = re.compile(r"\{glue:text\}`([^`]+)`")
 
 
 def glued(notebook: Path) -> tuple[dict[str, str], list[str]]:
-    """``({name: text/plain}, printed lines)`` of an executed notebook."""
+    """``({name: text/plain}, printed lines)`` of an executed notebook: the glued values (myst-nb keeps them in
+    ``NAME.glue.json`` beside it, older builds in the outputs), and what its code cells printed, less the
+    provenance lines (``Experiment `x` ...: N s of computation``), whose times and hashes always differ."""
     values, lines = {}, []
+    store = notebook.with_suffix(".glue.json")
+    if store.exists():
+        values = {name: "".join(out.get("data", {}).get("text/plain", ""))
+                  for name, out in json.loads(store.read_text()).items()}
     for cell in json.loads(notebook.read_text())["cells"]:
         for out in cell.get("outputs", []):
             name = out.get("metadata", {}).get("scrapbook", {}).get("name")
             if name is not None:
                 values[name] = "".join(out.get("data", {}).get("text/plain", ""))
             elif out.get("output_type") == "stream" and out.get("name") == "stdout":
-                lines += "".join(out["text"]).splitlines()
+                lines += [line for line in "".join(out["text"]).splitlines()
+                          if not line.startswith(("Experiment `", "[ipflow]"))]
     return values, lines
 
 
