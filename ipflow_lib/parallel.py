@@ -177,6 +177,8 @@ class StopFile:
 
 
 _OK, _FAILED, _SKIPPED = "ok", "failed", "skipped"
+#: The errors of a cluster whose worker process died while running a call.
+_LOST_WORKER = ("KilledWorker", "WorkerCrashedError", "RayActorError", "NodeDiedError")
 _END = object()
 
 
@@ -205,11 +207,6 @@ def _dask_config(scheduler: str | None, n_workers: int | None, n_jobs: int) -> I
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster, Client(cluster, set_as_default=False) as client:
         yield {"backend": "dask", "client": client, "n_jobs": workers}
-
-
-
-#: The errors of a cluster whose worker process died while running a call.
-_LOST_WORKER = ("KilledWorker", "WorkerCrashedError", "RayActorError", "NodeDiedError")
 
 
 @contextlib.contextmanager
@@ -294,22 +291,18 @@ def run_jobs(
         import joblib
 
         try:
-            with config as settings:
-                try:
-                    with joblib.parallel_config(**settings):
-                        calls = (joblib.delayed(_call)(i, job, stop, remote) for i, job in enumerate(jobs))
-                        # ray's joblib backend has no generator: its outputs come at the end (each call
-                        # still saves its own checkpoints as it goes)
-                        order = "list" if name == "ray" else "generator_unordered"
-                        for item in joblib.Parallel(return_as=order, batch_size=1)(calls):
-                            results.put(item)
-                except BaseException as err:
-                    if type(err).__name__ in _LOST_WORKER:
-                        err.add_note("a worker process died while it ran a call (killed, or out of memory) more "
-                                     "often than the cluster retries it: finished calls are saved and the others "
-                                     "left checkpoints; rerun the same command to resume from them")
-                    raise
+            with config as settings, joblib.parallel_config(**settings):
+                calls = (joblib.delayed(_call)(i, job, stop, remote) for i, job in enumerate(jobs))
+                # ray's joblib backend has no generator: its outputs come at the end (each call still saves
+                # its own checkpoints as it goes)
+                order = "list" if name == "ray" else "generator_unordered"
+                for item in joblib.Parallel(return_as=order, batch_size=1)(calls):
+                    results.put(item)
         except BaseException as err:  # noqa: BLE001 - the backend itself failed: the caller raises it
+            if type(err).__name__ in _LOST_WORKER:
+                err.add_note("a worker process died while it ran a call (killed, or out of memory) more often "
+                             "than the cluster retries it: finished calls are saved and the others left "
+                             "checkpoints; rerun the same command to resume from them")
             results.put((-1, _FAILED, err))
         finally:
             results.put(_END)
