@@ -5,16 +5,17 @@
     .venv/bin/python -m benchmarks.bench_trainer --baseline DIR   # a checkout to compare with (default: BASELINE)
 
 The old trainer is ``ipflow_lib/ensembles.py`` of the baseline checkout (by default a temporary ``git worktree``
-of :data:`BASELINE`, the last commit before the trainer was rewritten), loaded beside the current one in this
-process; both train the same networks (the information plane of the ``paper`` preset: 12-10-7-5-4-3-2 tanh,
-Adam 4e-4, mini-batches of 512 on 85 % of the 12-bit inputs), interleaved, best of ``--repeats``.
+of :data:`BASELINE`, the last commit before the trainer was rewritten), its package loaded whole beside the
+current one in this process; both train the same networks (the information plane of the ``paper`` preset:
+12-10-7-5-4-3-2 tanh, Adam 4e-4, mini-batches of 512 on 85 % of the 12-bit inputs), interleaved, best of ``--repeats``.
 
 1. Training, ms per network-epoch: one call of 50 networks, and the ``paper`` preset's split into two calls of 25
    in two threads (one per core, as ``information_plane`` runs them); the FLOP rate of the forward and backward
    matrix products against the machine's nominal fp32 peak.
 2. One logged epoch of 50 networks: every layer on all 4096 inputs and its binned I(X;T), I(T;Y) (30 bins):
-   old = ``evaluate`` + ``binned_mi`` on the host, new = ``evaluate_with`` computing the bin codes in the jitted
-   evaluation + the entropies on the host (:class:`ipflow_lib.estimators.FixedBins`).
+   old = the baseline's ``evaluate`` + its ``binned_mi`` on the host, new = ``evaluate_with`` computing the bin
+   codes in the jitted evaluation (the edges computed, not looked up) + the entropies of the sorted codes on the
+   host (:class:`ipflow_lib.estimators.FixedBins`).
 3. The numbers: the largest difference between the two trainers' weights after the timed epochs (float
    reassociation only: the new trainer computes the same gradients by hand, with the samples as the last axis),
    and between the two measurements of the same weights.
@@ -60,14 +61,17 @@ def baseline_checkout(path: str | None):
 
 
 def load_baseline(folder: Path):
-    """The baseline's ``ensembles`` module, imported as ``ipflow_lib._baseline_ensembles`` (its relative imports
-    resolve to this checkout's runtime, validation and estimators, which it only uses for progress and checks)."""
-    path = folder / "ipflow_lib" / "ensembles.py"
-    spec = importlib.util.spec_from_file_location("ipflow_lib._baseline_ensembles", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """The baseline's ``ipflow_lib`` package, imported whole as ``ipflow_baseline`` beside this checkout's (its
+    ``ensembles`` and its ``estimators``, the host binning of the old logged epoch, are the baseline's own)."""
+    init = folder / "ipflow_lib" / "__init__.py"
+    spec = importlib.util.spec_from_file_location("ipflow_baseline", init,
+                                                  submodule_search_locations=[str(init.parent)])
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = package
+    spec.loader.exec_module(package)
+    importlib.import_module("ipflow_baseline.ensembles")
+    importlib.import_module("ipflow_baseline.estimators")
+    return package
 
 
 def flops_per_network_epoch(layer_sizes=LAYER_SIZES, n_train: int = int(0.85 * 4096)) -> float:
@@ -127,11 +131,12 @@ def training_ms(module, n_epochs: int, n_calls: int) -> tuple[float, np.ndarray]
     return wall / (50 * n_epochs) * 1e3, np.concatenate([np.asarray(p) for p in out])
 
 
-def logged_epoch_ms(new, old, repeats: int) -> tuple[float, float, float]:
+def logged_epoch_ms(new, old, old_binned_mi, repeats: int) -> tuple[float, float, float]:
     """ms of one logged epoch (50 networks after 300 epochs: every layer on all inputs, binned I(X;T), I(T;Y) of
-    each): old path, new path, and the largest difference of their estimates (bits), on the same weights."""
+    each): old path (the baseline's evaluation and ``binned_mi``), new path, and the largest difference of their
+    estimates (bits), on the same weights."""
     from ipflow_lib.datasets import tishby_12bit
-    from ipflow_lib.estimators import FixedBins, binned_mi
+    from ipflow_lib.estimators import FixedBins
 
     _, y = tishby_12bit()
     trainer, data, params, opt_state, keys = _setup(new, 50, 0)
@@ -142,7 +147,7 @@ def logged_epoch_ms(new, old, repeats: int) -> tuple[float, float, float]:
     def old_path():
         layers, metrics, _ = old_trainer.evaluate(params, old_data)
         np.asarray(metrics)
-        return [binned_mi(np.asarray(t), y, 30, (-1.0, 1.0)) for t in layers]
+        return [old_binned_mi(np.asarray(t), y, 30, (-1.0, 1.0)) for t in layers]
 
     def new_path():
         _, metrics, _, codes = trainer.evaluate_with(params, data, (lens,), False)
@@ -195,7 +200,8 @@ def main(argv=None):
 
     print(f"machine: {len(os.sched_getaffinity(0))} cores; load average {os.getloadavg()[0]:.2f}")
     with baseline_checkout(args.baseline) as folder:
-        old = load_baseline(folder)
+        baseline = load_baseline(folder)
+        old = baseline.ensembles
         flops = flops_per_network_epoch()
         peak, how = nominal_peak_gflops()
         for n_calls, label in ((1, "one call of 50 networks"), (2, "two calls of 25 in threads (paper)")):
@@ -211,7 +217,7 @@ def main(argv=None):
                   f"products, {100 * rate / peak:.1f} % of the nominal peak {peak:.0f} GFLOP/s ({how})")
             gap = np.abs(weights["new"] - weights["old"]).max()
             print(f"    weights after {args.epochs} epochs: largest |new - old| {gap:.2g}")
-        t_old, t_new, diff = logged_epoch_ms(new, old, args.repeats)
+        t_old, t_new, diff = logged_epoch_ms(new, old, baseline.estimators.binned_mi, args.repeats)
         print(f"logged epoch (evaluation + binning, 50 networks): old {t_old:.1f} ms, new {t_new:.1f} ms, ratio "
               f"{t_old / t_new:.2f}x (aim >= 2x); largest estimate difference on the same weights {diff:.2g} bits")
     if args.profile:

@@ -632,11 +632,12 @@ def compile_trainer(spec: TrainingSpec, layer_sizes: Sequence[int], n_samples: i
             ce = -jnp.sum(jax.nn.log_softmax(logits, axis=0) * onehot, axis=0)
             correct = (jnp.argmax(logits, axis=0) == d["y"]).astype(jnp.float32)
             wnorm = jnp.sqrt(per_layer_sq(flat * flat))
-            codes = tuple(tuple(lens.device_codes(h, layer_sizes[-1]) for h in layers) for lens in lenses)
-            out = [h.T for h in layers] if keep_layers else None
-            return out, jnp.stack([ce @ trw, ce @ tew, correct @ trw, correct @ tew]), wnorm, codes
+            return layers, jnp.stack([ce @ trw, ce @ tew, correct @ trw, correct @ tew]), wnorm
 
-        return jax.vmap(one)(params, d["train_w"], d["test_w"])
+        layers, metrics, wnorm = jax.vmap(one)(params, d["train_w"], d["test_w"])  # layers (n_networks, units, n)
+        codes = tuple(tuple(lens.device_codes(h, layer_sizes[-1]) for h in layers) for lens in lenses)
+        out = [jnp.swapaxes(h, 1, 2) for h in layers] if keep_layers else None
+        return out, metrics, wnorm, codes
 
     def evaluate(params, d):
         return evaluate_with(params, d, (), True)[:3]

@@ -124,6 +124,25 @@ def test_plugin_entropy_closed_forms_and_units():
         plugin_entropy([0, 1], base=1.0)
 
 
+@pytest.mark.parametrize("n_symbols", [2**40, 4096, 40])  # mostly distinct (only repeated codes add), mixed, few
+def test_entropy_of_codes_sums_the_runs_in_order(n_symbols):
+    """The plug-in entropy of every row is log n − (1/n) Σ c log c over its symbols' counts in sorted order,
+    the same float64 number as np.unique's counts summed one after the other."""
+    from ipflow_lib.estimators._common import entropy_of_codes
+
+    rng = np.random.default_rng(n_symbols % 1000)
+    codes = rng.integers(0, n_symbols, size=(7, 3000))
+    codes[3] = 5  # one symbol
+    got = entropy_of_codes(codes)
+    for row, h in zip(codes, got, strict=True):
+        counts = np.unique(row, return_counts=True)[1].astype(np.float64)
+        total = 0.0
+        for c_log_c in counts * np.log(counts):
+            total += c_log_c
+        assert h == np.log(row.size) - total / row.size
+    assert got[3] == 0.0 and entropy_of_codes(np.sort(codes, axis=-1), presorted=True).tolist() == got.tolist()
+
+
 def test_layer_cells_are_the_binning_partition():
     rng = np.random.default_rng(3)
     t = np.tanh(rng.normal(size=(4, 300, 3)))
@@ -169,7 +188,7 @@ def _device_estimates(lens, t, y):
     import jax.numpy as jnp
 
     n_classes = int(y.max()) + 1
-    words = jax.jit(jax.vmap(lambda h: lens.device_codes(h.T, n_classes)))(jnp.asarray(t))
+    words = jax.jit(lambda h: lens.device_codes(jnp.swapaxes(h, 1, 2), n_classes))(jnp.asarray(t))
     return lens.from_device([np.asarray(w) for w in words], y, t.shape[-1])
 
 
@@ -204,6 +223,33 @@ def test_fixed_bins_device_path_equals_binned_mi_exactly(n_bins, value_range, n_
     np.testing.assert_array_equal(lens(t, y)[0], expected[0])  # the host call is binned_mi
     if expected[0].min() < 11.5:  # not every row distinct: the check above has teeth, other edges change the numbers
         assert not np.array_equal(_device_estimates(FixedBins(n_bins + 1, value_range), t, y)[0], expected[0])
+
+
+@pytest.mark.parametrize("value_range", [(-1.0, 1.0), (0.0, 1.0), (-1.0, 1.5), (0.0, 5.0), (-3.0, 3.0), (0.0, 1e-3)])
+def test_fixed_bins_device_cells_equal_digitize_at_every_edge(value_range):
+    """The cells computed from the edges (no table lookup) are np.digitize's on the edges and one float32 on
+    either side of each, for every number of bins that fits the masks; configurations whose edges cannot be
+    computed exactly (an edge near 0) take the lookup and are right too."""
+    import jax
+    import jax.numpy as jnp
+
+    from ipflow_lib.estimators import FixedBins
+    from ipflow_lib.estimators.binning import digitize
+
+    tiny = np.finfo(np.float32).tiny
+    paths = set()
+    for n_bins in range(2, 31):
+        lens = FixedBins(n_bins, value_range)
+        paths.add(lens._computed is not None)
+        edges = np.linspace(*value_range, n_bins).astype(np.float32)
+        t = np.concatenate([edges, np.nextafter(edges, np.float32(-np.inf)), np.nextafter(edges, np.float32(np.inf)),
+                            np.linspace(value_range[0] - 0.5, value_range[1] + 0.5, 999, dtype=np.float32)])
+        t = t[(t == 0) | (np.abs(t) >= tiny)]  # no subnormal values (XLA's CPU flushes them to 0)
+        got = np.asarray(jax.jit(lens.device_cells)(jnp.asarray(t)))
+        np.testing.assert_array_equal(got, digitize(t, n_bins, value_range), err_msg=f"{n_bins} bins")
+    if value_range == (-1.0, 1.0):
+        assert paths == {True, False}  # both the computed edges and the lookup (odd n_bins: an edge near 0)
+        assert FixedBins(30, value_range)._computed is not None  # the paper's 30 bins: computed
 
 
 def test_fixed_bins_is_a_hashable_value_and_checks_its_settings():

@@ -146,6 +146,12 @@ def test_compare_runs_of_the_information_plane():
     assert out["shared_networks"] == 2
     assert out["text_last_ixt"] == pytest.approx(float(text.i_xt[:, -1, -2].mean()))
     assert out["diff_last_ity"] == pytest.approx(out["text_last_ity"] - out["code_last_ity"])
+    # standard errors over the 2 shared networks: |a − b| / 2 for two values; paired for the differences
+    a, b = text.i_xt[:2, -1, -2]
+    assert out["text_last_ixt_se"] == pytest.approx(abs(a - b) / 2)
+    paired = text.i_ty[:2, -1, -2] - code.i_ty[:2, -1, -2]
+    assert out["diff_last_ity_se"] == pytest.approx(abs(paired[0] - paired[1]) / 2)
+    assert same["diff_last_ixt_se"] == 0.0
     # the two optimisers end in different networks from the same initialisation
     assert not np.array_equal(code.train_loss, text.train_loss)
     np.testing.assert_array_equal(code.train_loss[:, 0], text.train_loss[:, 0])

@@ -7,6 +7,7 @@ seeds, layers or epochs and broadcast — and labels ``y`` of shape (n_samples,)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections import OrderedDict
@@ -145,6 +146,33 @@ def memo_pair(
     return out
 
 
+@functools.lru_cache(maxsize=8)
+def _c_log_c(n: int) -> np.ndarray:
+    """c · log c (nats) for c = 0..n, 0 at c = 0: the terms of a plug-in entropy of n samples, looked up instead
+    of computed per run length (the same float64 numbers: the same elementwise ``c * np.log(c)``)."""
+    c = np.arange(1, n + 1, dtype=np.float64)
+    out = np.concatenate([[0.0], c * np.log(c)])
+    out.flags.writeable = False
+    return out
+
+
+def _sorted_entropy(flat: np.ndarray) -> np.ndarray:
+    """Plug-in entropies (nats) of the rows of sorted integer codes (m, n): H = log n − (1/n) Σ c log c over the
+    run lengths c, summed in the order of the runs (those of length 1 add 1 · log 1 = 0 and are left out)."""
+    m, n = flat.shape
+    new_run = np.ones(flat.shape, dtype=bool)
+    np.not_equal(flat[:, 1:], flat[:, :-1], out=new_run[:, 1:])
+    starts = np.flatnonzero(new_run)  # runs never span two rows: every row starts one
+    ends = np.empty_like(starts)
+    ends[:-1], ends[-1:] = starts[1:], flat.size
+    lengths = ends - starts
+    repeated = lengths > 1
+    if np.count_nonzero(repeated) < lengths.size // 4:  # mostly distinct codes: only the repeated ones add
+        starts, lengths = starts[repeated], lengths[repeated]
+    c_log_c = np.bincount(starts // n, weights=_c_log_c(n)[lengths], minlength=m)
+    return np.log(n) - c_log_c / n
+
+
 def entropy_of_codes(codes: np.ndarray, *, presorted: bool = False) -> np.ndarray:
     """Plug-in entropy (nats) of the empirical distribution of integer symbols along the last axis.
 
@@ -156,13 +184,7 @@ def entropy_of_codes(codes: np.ndarray, *, presorted: bool = False) -> np.ndarra
     flat = codes.reshape(-1, n)
     if not presorted:
         flat = np.sort(flat, axis=-1)
-    new_run = np.ones(flat.shape, dtype=bool)
-    np.not_equal(flat[:, 1:], flat[:, :-1], out=new_run[:, 1:])
-    starts = np.flatnonzero(new_run.ravel())
-    lengths = np.diff(np.append(starts, flat.size)).astype(np.float64)
-    rows = starts // n
-    c_log_c = np.bincount(rows, weights=lengths * np.log(lengths), minlength=flat.shape[0])
-    return (np.log(n) - c_log_c / n).reshape(codes.shape[:-1])
+    return _sorted_entropy(flat).reshape(codes.shape[:-1])
 
 
 def joint_entropies(codes: np.ndarray, joint: np.ndarray, n_classes: int, exact: bool):
@@ -175,8 +197,8 @@ def joint_entropies(codes: np.ndarray, joint: np.ndarray, n_classes: int, exact:
         return entropy_of_codes(codes), entropy_of_codes(joint)
     n = joint.shape[-1]
     joint_sorted = np.sort(joint.reshape(-1, n), axis=-1)
-    h_ty = entropy_of_codes(joint_sorted, presorted=True)
-    h_t = entropy_of_codes(joint_sorted // n_classes, presorted=True)
+    h_ty = _sorted_entropy(joint_sorted)
+    h_t = _sorted_entropy(joint_sorted // n_classes)
     return h_t.reshape(joint.shape[:-1]), h_ty.reshape(joint.shape[:-1])
 
 

@@ -272,6 +272,46 @@ def noisy_label_information(cells, p_y_given_x, *, base: float = 2.0) -> np.ndar
     return np.clip(out, 0.0, None).reshape(cells.shape[:-1]) / scale
 
 
+def _nineteen_bits(x) -> np.float32:
+    """x as float32 with its last 5 mantissa bits cleared: times an integer below 32 it is exact in float32."""
+    return (np.asarray(x, dtype=np.float32).view(np.uint32) & np.uint32(0xFFFFFFE0)).view(np.float32)[()]
+
+
+def _computed_edges(table: np.ndarray, lo: float, hi: float) -> tuple[np.float32, np.float32, int, int] | None:
+    """For :meth:`FixedBins.device_cells`: the edges ``table[j]`` (j = 1..n_bins), computed.
+
+    ``E(j) = (lo + k·s1) + k·s2`` with k = j − 1 and the step (hi − lo)/(n_bins − 1) split into two float32
+    numbers of 19 significant bits, so that both products are exact and the sums round the same with or
+    without a fused multiply-add (XLA's CPU backend may fuse): E(j) is the same float32 on the host and on the
+    device. The float32 edge is then E(j) moved by δ(j) ∈ {−1, 0, 1} units in its last place, δ + 1 stored in
+    two 32-bit masks over j. Returns (s1, s2, mask0, mask1), or None when the table does not fit in the masks
+    or an edge is within reach of 0 or of subnormal numbers (XLA's CPU flushes those): then the edges are
+    looked up.
+    """
+    n = table.size - 2
+    if table.size > 32:
+        return None
+    step = (float(hi) - float(lo)) / (n - 1)
+    s1 = _nineteen_bits(step)
+    s2 = _nineteen_bits(step - float(s1))
+    k = np.arange(n, dtype=np.float32)
+    first, second = np.float32(lo) + k * s1, k * s2
+    computed = first + second
+    edges = table[1:-1]
+    tiny = np.finfo(np.float32).tiny
+    normal = [(a == 0) | (np.abs(a) >= tiny) for a in (first, second, computed)]
+    delta = edges.view(np.int32).astype(np.int64) - computed.view(np.int32).astype(np.int64)
+    moved = delta != 0
+    if not (np.all(normal) and np.all(np.abs(delta) <= 1)
+            and np.all(~moved | ((np.sign(computed) == np.sign(edges)) & (np.abs(computed) >= tiny)))):
+        return None
+    code = (delta + 1).astype(np.int64)  # 0, 1, 2 for j = 1..n
+    j = np.arange(1, n + 1, dtype=np.int64)
+    mask0 = int(np.sum(np.left_shift(code & 1, j)))
+    mask1 = int(np.sum(np.left_shift(code >> 1, j)))
+    return s1, s2, mask0, mask1
+
+
 class FixedBins:
     """:func:`binned_mi` with fixed edges, as an estimator that :func:`ipflow_lib.ensembles.train_ensemble` runs
     partly on the device: the bin cells and the codes of the binned rows are computed inside the jitted
@@ -308,6 +348,7 @@ class FixedBins:
         self._table = np.concatenate([[-np.inf], up, [np.inf]]).astype(np.float32)
         n_symbols = self.n_bins + 1
         self._units_per_word = max(int(np.floor(31.999 / np.log2(n_symbols))), 1)  # n_symbols**m < 2**32
+        self._computed = _computed_edges(self._table, *self.value_range)
 
     def _key(self):
         return (self.n_bins, self.value_range, self.base)
@@ -325,30 +366,64 @@ class FixedBins:
         """``binned_mi(t, y, n_bins, value_range, base=base)``: t (..., n_samples, n_units) -> (i_xt, i_ty)."""
         return binned_mi(t, y, self.n_bins, self.value_range, base=self.base)
 
-    def device_codes(self, t, n_classes: int) -> tuple:
-        """Inside a jitted JAX function: the binned rows of t (n_units, n_samples) float32 as uint32 words.
+    def device_cells(self, t):
+        """Inside a jitted JAX function: ``np.digitize(t, linspace(lo, hi, n_bins))`` of t (..., n_samples)
+        float32, exactly, as int32 cells 0..n_bins of the same shape.
 
-        Returns a tuple of uint32 arrays (n_samples,), the mixed-radix code of the cells of consecutive groups
-        of units (each < 2**32), or, when :func:`binned_mi` would not use exact codes for ``n_classes`` labels
-        (wide layers: it hashes the rows), the cells themselves, a uint8/int16 array (n_units, n_samples).
+        A first guess ``g`` from ``floor((t − lo) / step)`` is within one cell of the true one; the true cell
+        follows from comparing t with the float32 edges on either side of ``g``. Those edges are computed rather
+        than looked up (a gather on XLA's CPU backend costs more than the rest of the evaluation): see
+        :func:`_computed_edges`, which falls back to the lookup where computing them would not be exact.
         """
+        import jax
         import jax.numpy as jnp
 
         lo, hi = self.value_range
-        n_units = t.shape[0]
-        guess = jnp.floor((t - np.float32(lo)) * np.float32((self.n_bins - 1) / (hi - lo)))
-        guess = jnp.clip(guess, -1, self.n_bins).astype(jnp.int32) + 1  # within one cell of the true one
-        table = jnp.asarray(self._table)
-        cells = guess - (t < table[guess]) + (t >= table[jnp.minimum(guess + 1, self.n_bins + 1)])
+        n = self.n_bins
+        guess = jnp.floor((t - np.float32(lo)) * np.float32((n - 1) / (hi - lo)))
+        guess = jnp.clip(guess, -1, n) + 1  # 0..n + 1, within one cell of the true one
+        g = guess.astype(jnp.int32)
+        if self._computed is None:
+            table = jnp.asarray(self._table)
+            below, above = jnp.take(table, g, mode="clip"), jnp.take(table, g + 1, mode="clip")
+        else:
+            s1, s2, mask0, mask1 = self._computed
+
+            def edge(j, k):  # table[j] = -inf, E(j) moved by δ(j) (j = 1..n), inf; k = j - 1 as float32
+                computed = (np.float32(lo) + k * s1) + k * s2
+                at = jnp.minimum(j, n + 1).astype(jnp.uint32)
+                delta = ((jnp.uint32(mask0) >> at) & 1) + 2 * ((jnp.uint32(mask1) >> at) & 1)
+                bits = jax.lax.bitcast_convert_type(computed, jnp.int32) + delta.astype(jnp.int32) - 1
+                value = jax.lax.bitcast_convert_type(bits, jnp.float32)
+                return jnp.where(j == 0, -np.inf, jnp.where(j > n, np.inf, value))
+
+            below, above = edge(g, guess - 1), edge(g + 1, guess)
+        return g - (t < below) + (t >= above)
+
+    def device_codes(self, t, n_classes: int) -> tuple:
+        """Inside a jitted JAX function: the binned rows of t (n_networks, n_units, n_samples) float32 as uint32
+        words (:meth:`device_cells`, then packed).
+
+        Returns a tuple of uint32 arrays (n_networks, n_samples), the mixed-radix code of the cells of
+        consecutive groups of units (each < 2**32), or, when :func:`binned_mi` would not use exact codes for
+        ``n_classes`` labels (wide layers: it hashes the rows), the cells themselves, a uint8/int16 array
+        (n_networks, n_units, n_samples).
+        """
+        import jax.numpy as jnp
+
+        if t.ndim != 3:
+            raise ValueError(f"t must have shape (n_networks, n_units, n_samples), got shape {t.shape}")
+        n_units = t.shape[1]
+        cells = self.device_cells(t)
         n_symbols = self.n_bins + 1
         if not codes_are_exact(n_units, n_symbols, n_classes):
             return (cells.astype(jnp.uint8 if n_symbols <= 256 else jnp.int16),)
         words, m = [], self._units_per_word
         cells = cells.astype(jnp.uint32)
         for start in range(0, n_units, m):
-            word = cells[start]
+            word = cells[:, start]
             for k in range(start + 1, min(start + m, n_units)):
-                word = word + cells[k] * jnp.uint32(n_symbols ** (k - start))
+                word = word + cells[:, k] * jnp.uint32(n_symbols ** (k - start))
             words.append(word)
         return tuple(words)
 

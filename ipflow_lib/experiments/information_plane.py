@@ -253,8 +253,10 @@ def compare(code: Result, text: Result, fit_accuracy: float = 0.95) -> dict[str,
     (:func:`ipflow_lib.trajectories.compression_onset`: peak of I(X;T) followed by a fall ≥ 0.1 bits; −1 if
     none) of the last hidden layer, ``*_n_compress`` how many hidden layers compress; ``*_last_ixt`` and
     ``*_last_ity`` the final I(X;T), I(T;Y) of the last hidden layer (bits); ``*_max_compression`` the largest
-    fall of a layer (bits); ``*_test_acc``. Differences text − code: ``diff_last_ixt``, ``diff_last_ity``.
-    ``shared_networks``, ``text_optimizer``, ``text_lr``, ``code_optimizer``, ``code_lr``.
+    fall of a layer (bits); ``*_test_acc``. Differences text − code: ``diff_last_ixt``, ``diff_last_ity``. The
+    standard errors of the means over the shared networks (bits): ``*_last_ixt_se``, ``*_last_ity_se``, and of
+    the paired differences ``diff_last_ixt_se``, ``diff_last_ity_se`` (std with ddof 1 over √n; NaN for one
+    network). ``shared_networks``, ``text_optimizer``, ``text_lr``, ``code_optimizer``, ``code_lr``.
 
     Raises
     ------
@@ -265,6 +267,11 @@ def compare(code: Result, text: Result, fit_accuracy: float = 0.95) -> dict[str,
         raise ValueError("code and text must have the same logged epochs and layers")
     n = min(code.i_xt.shape[0], text.i_xt.shape[0])
     out: dict[str, float | int | str] = {"shared_networks": int(n)}
+
+    def se(per_network) -> float:
+        return float(np.std(per_network, ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+
+    last = {name: (r.i_xt[:n, -1, -2], r.i_ty[:n, -1, -2]) for name, r in (("code", code), ("text", text))}
     epochs = code.logged_epochs
     for name, r in (("code", code), ("text", text)):
         i_xt, i_ty = r.i_xt[:n].mean(axis=0), r.i_ty[:n].mean(axis=0)
@@ -280,9 +287,13 @@ def compare(code: Result, text: Result, fit_accuracy: float = 0.95) -> dict[str,
             f"{name}_last_ity": float(i_ty[-1, -2]),
             f"{name}_max_compression": float(compression(i_xt, axis=0).max()),
             f"{name}_test_acc": float(r.test_acc[:n, -1].mean()),
+            f"{name}_last_ixt_se": se(last[name][0]),
+            f"{name}_last_ity_se": se(last[name][1]),
         })
     out["diff_last_ixt"] = out["text_last_ixt"] - out["code_last_ixt"]
     out["diff_last_ity"] = out["text_last_ity"] - out["code_last_ity"]
+    out["diff_last_ixt_se"] = se(last["text"][0] - last["code"][0])
+    out["diff_last_ity_se"] = se(last["text"][1] - last["code"][1])
     return out
 
 
