@@ -33,9 +33,10 @@ def glued(notebook: Path) -> tuple[dict[str, str], list[str]]:
                   for name, out in json.loads(store.read_text()).items()}
     for cell in json.loads(notebook.read_text())["cells"]:
         for out in cell.get("outputs", []):
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name is not None:
-                values[name] = "".join(out.get("data", {}).get("text/plain", ""))
+            record = out.get("metadata", {}).get("scrapbook", {})
+            if record.get("name") is not None:  # a glue output (its data keys carry the record's mime prefix)
+                data = out.get("data", {})
+                values[record["name"]] = "".join(data.get(record.get("mime_prefix", "") + "text/plain", ""))
             elif out.get("output_type") == "stream" and out.get("name") == "stdout":
                 lines += [line for line in "".join(out["text"]).splitlines()
                           if not line.startswith(("Experiment `", "[ipflow]"))]
