@@ -177,6 +177,7 @@ class StopFile:
 
 
 _OK, _FAILED, _SKIPPED = "ok", "failed", "skipped"
+_FAILED_AFTER_STOP = "failed after the stop"  # e.g. a job that saw the stop of another's error and raised
 #: The errors of a cluster whose worker process died while running a call.
 _LOST_WORKER = ("KilledWorker", "WorkerCrashedError", "RayActorError", "NodeDiedError")
 _END = object()
@@ -189,10 +190,11 @@ def _call(index: int, job: Callable, stop, remote: bool) -> tuple[int, str, Any]
     try:
         return index, _OK, job(stop)
     except BaseException as err:  # noqa: BLE001 - handed to the driver, which raises the first one
+        status = _FAILED_AFTER_STOP if stop.is_set() else _FAILED
         stop.set()
         if remote:  # a traceback does not travel between processes: keep its text
             err.add_note("traceback on the worker:\n" + "".join(traceback.format_exception(err)).rstrip())
-        return index, _FAILED, err
+        return index, status, err
 
 
 @contextlib.contextmanager
@@ -257,7 +259,9 @@ def run_jobs(
     ValueError
         ``n_workers`` < 1, or a bad backend in the environment (:func:`current_backend`).
     BaseException
-        The first error of a job (on a cluster, with the worker's traceback as a note), or the
+        The first error of a job that was not yet told to stop (the cause, not a job that raised because
+        the cause stopped it, whichever reaches the driver first; on a cluster with the worker's traceback
+        as a note), or the
         ``KeyboardInterrupt`` that interrupted the caller, after the running jobs stopped.
     """
     if n_workers is not None and (isinstance(n_workers, bool) or int(n_workers) != n_workers or n_workers < 1):
@@ -308,6 +312,7 @@ def run_jobs(
             results.put(_END)
 
     first_error: BaseException | None = None
+    after_stop: BaseException | None = None  # the first error of a job already told to stop: raised only alone
     interrupted: BaseException | None = None
     consumer = threading.Thread(target=consume, name="ipflow-run-jobs", daemon=True)
     consumer.start()
@@ -328,6 +333,8 @@ def run_jobs(
                 elif status == _FAILED and first_error is None:
                     first_error = value
                     stop.set()
+                elif status == _FAILED_AFTER_STOP and after_stop is None:
+                    after_stop = value
             except KeyboardInterrupt as err:  # Ctrl-C / SIGTERM here: stop the jobs, wait for them to save
                 if interrupted is not None:
                     raise  # a second one: stop waiting
@@ -343,6 +350,6 @@ def run_jobs(
             stop.clear()
     if interrupted is not None:
         raise interrupted
-    if first_error is not None:
-        raise first_error
+    if first_error is not None or after_stop is not None:
+        raise first_error if first_error is not None else after_stop
     return outputs

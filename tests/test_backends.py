@@ -2,6 +2,7 @@
 first error and Ctrl-C stop the running calls (across processes too), an interrupted cluster run resumes
 from its checkpoints to the same numbers, and the command line checks --backend / --scheduler."""
 
+import contextlib
 import os
 import signal
 import threading
@@ -21,12 +22,12 @@ SPEC = TrainingSpec(hidden_widths=(6, 4, 3), n_epochs=300, n_logged_points=30, b
 LONG = SPEC.replace(n_epochs=1200, n_logged_points=100)  # long enough to interrupt while it runs
 
 
-def sweep(spec, checkpoint=None, n_workers=None, every_s=60.0):
+def sweep(spec, checkpoint=None, n_workers=None, every_s=60.0, fractions=(0.3, 0.5, 0.7)):
     """A small training-size sweep: three groups of two networks (30 %, 50 %, 70 % training sets)."""
     X, y = tishby_12bit()
     seeds = np.arange(2)
     groups = []
-    for fraction in (0.3, 0.5, 0.7):
+    for fraction in fractions:
         train, test = train_test_masks(X.shape[0], fraction, seeds)
         groups.append(GroupSpec(train_mask=train, test_mask=test, seeds=seeds, hidden_widths=spec.hidden_widths,
                                 desc=f"train {fraction:.0%}"))
@@ -164,46 +165,71 @@ def test_a_worker_error_reaches_the_driver_with_its_traceback_and_stops_the_othe
     assert not (tmp_path / "run.stop").exists()  # removed after the run
 
 
+#: One short group (10 % of the data: 1 mini-batch per epoch) before two long ones (6 and 7 mini-batches)
+UNEVEN = (0.1, 0.6, 0.7)
+
+
+@pytest.fixture(scope="module")
+def uneven_reference():
+    with parallel.use_backend("threads"):
+        return sweep(LONG, n_workers=2, fractions=UNEVEN)
+
+
 @pytest.fixture(scope="module")
 def long_reference():
     with parallel.use_backend("threads"):
         return sweep(LONG, n_workers=2)
 
 
-def interrupt_when(condition, timeout=120.0):
-    """Send SIGINT (Ctrl-C) to this process once ``condition()`` holds, from a background thread (never, when it
-    does not hold within ``timeout`` seconds: a late Ctrl-C would land in another test)."""
-    def watch():
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if condition():
-                os.kill(os.getpid(), signal.SIGINT)
-                return
-            time.sleep(0.02)
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    return thread
-
-
-def test_ctrl_c_stops_the_dask_workers_and_the_rerun_resumes_to_the_same_numbers(cluster, long_reference, tmp_path):
-    expected = long_reference
+def test_ctrl_c_stops_the_dask_workers_and_the_rerun_resumes_to_the_same_numbers(cluster, uneven_reference,
+                                                                                   tmp_path, monkeypatch):
+    """Ctrl-C reaches the driver while the sweep runs: once a running group has saved a checkpoint, or else once
+    the first group is saved as done (Dask decides which groups run first and where). The running groups save
+    their progress and stop before ``run_jobs`` returns, and the rerun resumes to the numbers of a run that was
+    never interrupted, bit for bit."""
+    expected = uneven_reference
     ckpt = Checkpoint(tmp_path / "sweep.pkl")
     subs = lambda: sorted(tmp_path.glob("sweep-*.pkl"))  # noqa: E731 - the running groups' own checkpoints
+    clear, sent, lock = Checkpoint.clear, [], threading.Lock()
+
+    def interrupt(why):
+        with lock:
+            if not sent:
+                sent.append(why)
+                os.kill(os.getpid(), signal.SIGINT)
+
+    def clear_then_interrupt(self):  # the driver, done saving a finished group (workers are other processes)
+        clear(self)
+        if self.path.parent == tmp_path and self.path.name.startswith("sweep-"):
+            interrupt(f"{self.path.name} done")
+
+    def watch():  # a group has saved a checkpoint (read by the driver, as a rerun would)
+        end = time.monotonic() + 120
+        while time.monotonic() < end and not sent:
+            for path in subs():
+                with contextlib.suppress(Exception):  # being replaced right now: look again
+                    if Checkpoint(path).load()["epoch"] > 0:
+                        interrupt(f"{path.name} at epoch > 0")
+            time.sleep(0.02)
+
     with parallel.use_backend("dask", cluster.scheduler_address):
-        watcher = interrupt_when(lambda: len(subs()) >= 1)  # a group is running and has saved a checkpoint
         tic = time.monotonic()
-        with pytest.raises(KeyboardInterrupt):
-            sweep(LONG, checkpoint=ckpt, every_s=0.0)  # a save after every logged epoch
+        watcher = threading.Thread(target=watch, daemon=True)
+        with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+            patch.setattr(Checkpoint, "clear", clear_then_interrupt)
+            watcher.start()
+            sweep(LONG, checkpoint=ckpt, every_s=0.0, fractions=UNEVEN)  # a save after every logged epoch
         watcher.join()
+        done = (ckpt.load() or {}).get("done", {})
+        assert sent and len(done) < 3, (sent, sorted(done))  # stopped before the end; finished groups are saved
         saved = {p.name: Checkpoint(p).load() for p in subs()}
-        assert saved, "the stopped workers left no checkpoint"
         assert all(0 < state["epoch"] < LONG.n_epochs for state in saved.values()), saved.keys()
         assert not (tmp_path / "sweep.stop").exists()
         # the workers stopped (their checkpoints no longer change) before run_jobs returned
         stamps = {p: p.stat().st_mtime_ns for p in subs()}
         time.sleep(1.0)
         assert stamps == {p: p.stat().st_mtime_ns for p in subs()}
-        resumed = sweep(LONG, checkpoint=ckpt, every_s=0.0)
+        resumed = sweep(LONG, checkpoint=ckpt, every_s=0.0, fractions=UNEVEN)
     assert time.monotonic() - tic < 110
     assert_same(resumed, expected)
     assert subs() == [] and set(ckpt.load()["done"]) == {0, 1, 2}
