@@ -212,7 +212,11 @@ def test_ctrl_c_stops_the_dask_workers_and_the_rerun_resumes_to_the_same_numbers
                         interrupt(f"{path.name} at epoch > 0")
             time.sleep(0.02)
 
-    with parallel.use_backend("dask", cluster.scheduler_address):
+    # Ctrl-C raises KeyboardInterrupt even where this process was started ignoring SIGINT (a background job of a
+    # non-interactive shell, e.g. `nohup make test &`), as an interactive one does
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    with contextlib.ExitStack() as restore, parallel.use_backend("dask", cluster.scheduler_address):
+        restore.callback(signal.signal, signal.SIGINT, previous)
         tic = time.monotonic()
         watcher = threading.Thread(target=watch, daemon=True)
         with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
