@@ -261,8 +261,7 @@ def run_jobs(
     BaseException
         The first error of a job that was not yet told to stop (the cause, not a job that raised because
         the cause stopped it, whichever reaches the driver first; on a cluster with the worker's traceback
-        as a note), or the
-        ``KeyboardInterrupt`` that interrupted the caller, after the running jobs stopped.
+        as a note), or the ``KeyboardInterrupt`` that interrupted the caller, after the running jobs stopped.
     """
     if n_workers is not None and (isinstance(n_workers, bool) or int(n_workers) != n_workers or n_workers < 1):
         raise ValueError(f"n_workers must be an int ≥ 1 or None, got {n_workers!r}")
